@@ -1,0 +1,283 @@
+//! The workspace: a directory of plain files (JSON, JSONL, CSV, XLSX) holding every artefact of a
+//! migration, readable and diffable by an admin. Every write is atomic (temp file in the same
+//! directory, fsync, rename). The directory carries a format version in `workspace.json`; a
+//! workspace of an unknown version is refused with a clear error.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Current workspace format version.
+pub const FORMAT_VERSION: u32 = 1;
+/// Default workspace directory when `--workspace` is not given.
+pub const DEFAULT_DIR: &str = "bms2intune-work";
+
+/// Well-known artefact paths, relative to the workspace root.
+pub mod files {
+    pub const MANIFEST: &str = "workspace.json";
+    pub const TENANT: &str = "tenant.json";
+    pub const IMPORT_REPORT: &str = "import-report.json";
+    pub const REJECTED_ROWS: &str = "rejected-rows.csv";
+    pub const READINESS: &str = "readiness.json";
+    pub const READINESS_CSV: &str = "readiness.csv";
+    pub const INTUNE_DIR: &str = "intune";
+    pub const PLAN: &str = "plan.json";
+    pub const PLAN_CSV: &str = "plan.csv";
+    pub const PLAN_XLSX: &str = "plan.xlsx";
+    pub const JOURNAL: &str = "journal.jsonl";
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    version: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+fn io_error(code: &str, action: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::input(code, format!("cannot {action} {}: {e}", path.display()))
+        .with_detail(json!({ "file": path.display().to_string() }))
+}
+
+impl Workspace {
+    /// Opens the workspace at `dir` (default `./bms2intune-work`), creating it when `create`.
+    pub fn open(dir: Option<&str>, create: bool) -> Result<Workspace> {
+        let root = PathBuf::from(dir.unwrap_or(DEFAULT_DIR));
+        let manifest = root.join(files::MANIFEST);
+        if manifest.exists() {
+            let text = fs::read_to_string(&manifest)
+                .map_err(|e| io_error("workspace.unreadable", "read", &manifest, e))?;
+            let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+                Error::input(
+                    "workspace.corrupt",
+                    format!("{} is not a bms2intune workspace manifest ({e}); move it away or choose another --workspace", manifest.display()),
+                )
+            })?;
+            if m.format != "bms2intune-workspace" || m.version != FORMAT_VERSION {
+                return Err(Error::input(
+                    "workspace.unknown_version",
+                    format!(
+                        "workspace {} has format {:?} version {}, this bms2intune reads version {FORMAT_VERSION}; use the bms2intune release that wrote it or start a new workspace",
+                        root.display(), m.format, m.version
+                    ),
+                )
+                .with_detail(json!({ "file": manifest.display().to_string(), "version": m.version })));
+            }
+            return Ok(Workspace { root });
+        }
+        if !create {
+            return Err(Error::input(
+                "workspace.missing",
+                format!(
+                    "no workspace at {}; run `bms2intune import` first or pass --workspace DIR",
+                    root.display()
+                ),
+            ));
+        }
+        fs::create_dir_all(&root)
+            .map_err(|e| io_error("workspace.create_failed", "create", &root, e))?;
+        let ws = Workspace { root };
+        ws.write_json(
+            files::MANIFEST,
+            &Manifest {
+                format: "bms2intune-workspace".into(),
+                version: FORMAT_VERSION,
+            },
+        )?;
+        Ok(ws)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).exists()
+    }
+
+    /// Writes `bytes` to `rel` atomically: readers see the old file or the new one, never half.
+    pub fn write_bytes(&self, rel: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let target = self.path(rel);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| io_error("workspace.write_failed", "create", parent, e))?;
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let result = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &target)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error("workspace.write_failed", "write", &target, e));
+        }
+        Ok(target)
+    }
+
+    /// Pretty JSON with a trailing newline, so files diff well.
+    pub fn write_json<T: Serialize + ?Sized>(&self, rel: &str, value: &T) -> Result<PathBuf> {
+        let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| {
+            Error::internal(
+                "workspace.serialize",
+                format!("cannot serialize {rel}: {e}"),
+            )
+        })?;
+        bytes.push(b'\n');
+        self.write_bytes(rel, &bytes)
+    }
+
+    pub fn read_json<T: DeserializeOwned>(&self, rel: &str) -> Result<T> {
+        let path = self.path(rel);
+        let bytes = fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::input(
+                    "workspace.missing_artifact",
+                    format!(
+                        "{} does not exist yet; run the step that produces it first",
+                        path.display()
+                    ),
+                )
+                .with_detail(json!({ "file": path.display().to_string() }))
+            } else {
+                io_error("workspace.unreadable", "read", &path, e)
+            }
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::input("workspace.corrupt", format!("{} is damaged ({e}); regenerate it", path.display()))
+                .with_detail(json!({ "file": path.display().to_string(), "line": e.line(), "column": e.column() }))
+        })
+    }
+
+    /// Appends one JSON line and flushes it to disk (the apply journal).
+    pub fn append_jsonl<T: Serialize>(&self, rel: &str, value: &T) -> Result<()> {
+        let path = self.path(rel);
+        let mut line = serde_json::to_vec(value).map_err(|e| {
+            Error::internal(
+                "workspace.serialize",
+                format!("cannot serialize {rel}: {e}"),
+            )
+        })?;
+        line.push(b'\n');
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_error("workspace.write_failed", "open", &path, e))?;
+        f.write_all(&line)
+            .and_then(|_| f.sync_data())
+            .map_err(|e| io_error("workspace.write_failed", "append to", &path, e))
+    }
+
+    /// Loads the imported tenant snapshot.
+    pub fn load_tenant(&self) -> Result<crate::model::Tenant> {
+        if !self.exists(files::TENANT) {
+            return Err(Error::new(
+                ErrorKind::Input,
+                "workspace.no_tenant",
+                format!("workspace {} holds no tenant snapshot yet; run `bms2intune import FILE...` first", self.root.display()),
+            ));
+        }
+        let snap: Snapshot = self.read_json(files::TENANT)?;
+        if snap.snapshot_version != crate::model::SNAPSHOT_VERSION {
+            return Err(Error::input(
+                "workspace.unknown_version",
+                format!(
+                    "tenant snapshot version {} is not supported; import again",
+                    snap.snapshot_version
+                ),
+            ));
+        }
+        Ok(snap.tenant)
+    }
+
+    pub fn save_tenant(&self, tenant: &crate::model::Tenant) -> Result<PathBuf> {
+        #[derive(Serialize)]
+        struct SnapshotRef<'a> {
+            snapshot_version: u32,
+            tenant: &'a crate::model::Tenant,
+        }
+        // Compact: a million-user snapshot pretty-printed is several times larger for no reader's benefit.
+        let mut bytes = serde_json::to_vec(&SnapshotRef {
+            snapshot_version: crate::model::SNAPSHOT_VERSION,
+            tenant,
+        })
+        .map_err(|e| Error::internal("workspace.serialize", e.to_string()))?;
+        bytes.push(b'\n');
+        self.write_bytes(files::TENANT, &bytes)
+    }
+}
+
+#[derive(Deserialize)]
+struct Snapshot {
+    snapshot_version: u32,
+    tenant: crate::model::Tenant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("bms2intune-ws-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn creates_versioned_workspace_and_refuses_unknown_version() {
+        let d = tmpdir("ver");
+        let ws = Workspace::open(Some(d.to_str().unwrap()), true).unwrap();
+        assert!(ws.exists(files::MANIFEST));
+        fs::write(
+            d.join(files::MANIFEST),
+            r#"{"format":"bms2intune-workspace","version":99}"#,
+        )
+        .unwrap();
+        let err = Workspace::open(Some(d.to_str().unwrap()), false).unwrap_err();
+        assert_eq!(err.code, "workspace.unknown_version");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn missing_workspace_is_an_error_unless_created() {
+        let d = tmpdir("missing");
+        let err = Workspace::open(Some(d.to_str().unwrap()), false).unwrap_err();
+        assert_eq!(err.code, "workspace.missing");
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_file() {
+        let d = tmpdir("atomic");
+        let ws = Workspace::open(Some(d.to_str().unwrap()), true).unwrap();
+        ws.write_json("a/b.json", &json!({"x": 1})).unwrap();
+        ws.write_json("a/b.json", &json!({"x": 2})).unwrap();
+        let v: serde_json::Value = ws.read_json("a/b.json").unwrap();
+        assert_eq!(v["x"], 2);
+        let names: Vec<_> = fs::read_dir(d.join("a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        let _ = fs::remove_dir_all(&d);
+    }
+}
