@@ -237,6 +237,24 @@ pub struct Tenant {
     /// Org-wide "security groups excluded from access control" (DeviceTenantRule ExclusionList).
     #[serde(default)]
     pub exclusion_groups: Vec<String>,
+    /// Wave assignments imported from a spreadsheet (Wave / Pilot / BatchName columns): the planner
+    /// places these users as pinned and fills around them.
+    #[serde(default)]
+    pub pins: Vec<WavePin>,
+}
+
+/// A user pinned to a wave (or to the pilot) by an imported spreadsheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WavePin {
+    pub user: UserIx,
+    /// Wave number (0 = pilot); `None` with `pilot: true` means "in the pilot".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pilot: bool,
+    /// Where the pin came from (file, sheet, row) for error messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Lookups built once over a [`Tenant`].
