@@ -12,6 +12,8 @@ pub struct ImportParams {
     /// Workspace directory (default `./bms2intune-work`).
     #[serde(default)]
     pub workspace: Option<String>,
+    /// Files to import.
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
