@@ -13,7 +13,10 @@ fn bin() -> Command {
 /// Sends `lines` to `bms2intune rpc` in one process and returns the parsed stdout events.
 fn rpc(lines: &[&str], hooks: bool) -> (Vec<Value>, Output) {
     let mut cmd = bin();
-    cmd.arg("rpc").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg("rpc")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if hooks {
         cmd.env("BMS2INTUNE_TEST_HOOKS", "1");
     }
@@ -30,7 +33,10 @@ fn rpc(lines: &[&str], hooks: bool) -> (Vec<Value>, Output) {
     let text = String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8");
     let events = text
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
         .collect();
     (events, out)
 }
@@ -56,7 +62,10 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn hello_prints_exactly_one_result_line() {
-    let (events, out) = rpc(&[r#"{"protocol":1,"id":"1","command":"hello","params":{}}"#], false);
+    let (events, out) = rpc(
+        &[r#"{"protocol":1,"id":"1","command":"hello","params":{}}"#],
+        false,
+    );
     assert!(out.status.success());
     assert_eq!(events.len(), 1, "{events:?}");
     let r = &events[0];
@@ -65,8 +74,23 @@ fn hello_prints_exactly_one_result_line() {
     assert_eq!(r["ok"], true);
     assert_eq!(r["result"]["protocol"], 1);
     assert_eq!(r["result"]["version"], env!("CARGO_PKG_VERSION"));
-    let names: Vec<&str> = r["result"]["commands"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    for c in ["hello", "schema", "import", "readiness", "convert", "plan", "apply", "status", "report"] {
+    let names: Vec<&str> = r["result"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for c in [
+        "hello",
+        "schema",
+        "import",
+        "readiness",
+        "convert",
+        "plan",
+        "apply",
+        "status",
+        "report",
+    ] {
         assert!(names.contains(&c), "hello lists {c}: {names:?}");
     }
     assert!(!names.contains(&"debug.panic"), "test hooks stay hidden");
@@ -101,7 +125,10 @@ fn many_requests_over_one_process_keep_their_ids_and_order() {
 
 #[test]
 fn blank_lines_are_ignored() {
-    let (events, _) = rpc(&["", "   ", r#"{"protocol":1,"id":"x","command":"hello"}"#], false);
+    let (events, _) = rpc(
+        &["", "   ", r#"{"protocol":1,"id":"x","command":"hello"}"#],
+        false,
+    );
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["ok"], true, "params may be omitted");
 }
@@ -111,25 +138,92 @@ fn each_kind_of_malformed_request_gets_a_precise_code_and_path() {
     let cases: &[(&str, &str, Value, &str)] = &[
         ("{not json", "protocol.parse", Value::Null, ""),
         ("[1,2]", "protocol.invalid_request", Value::Null, ""),
-        (r#"{"protocol":1,"command":"hello"}"#, "protocol.missing_field", Value::Null, "id"),
-        (r#"{"protocol":1,"id":5,"command":"hello"}"#, "protocol.invalid_field", Value::Null, "id"),
-        (r#"{"id":"a","command":"hello"}"#, "protocol.missing_field", json!("a"), "protocol"),
-        (r#"{"protocol":2,"id":"a","command":"hello"}"#, "protocol.unsupported_version", json!("a"), "protocol"),
-        (r#"{"protocol":"1","id":"a","command":"hello"}"#, "protocol.invalid_field", json!("a"), "protocol"),
-        (r#"{"protocol":1,"id":"a"}"#, "protocol.missing_field", json!("a"), "command"),
-        (r#"{"protocol":1,"id":"a","command":3}"#, "protocol.invalid_field", json!("a"), "command"),
-        (r#"{"protocol":1,"id":"a","command":"hello","params":[]}"#, "protocol.invalid_field", json!("a"), "params"),
-        (r#"{"protocol":1,"id":"a","command":"hello","extra":1}"#, "protocol.unknown_field", json!("a"), "extra"),
-        (r#"{"protocol":1,"id":"a","command":"launch"}"#, "protocol.unknown_command", json!("a"), "command"),
-        (r#"{"protocol":1,"id":"a","command":"hello","params":{"x":1}}"#, "protocol.params.unknown", json!("a"), "params.x"),
-        (r#"{"protocol":1,"id":"a","command":"schema","params":{"command":7}}"#, "protocol.params.invalid", json!("a"), "params.command"),
-        (r#"{"protocol":1,"id":"a","command":"debug.panic"}"#, "protocol.unknown_command", json!("a"), ""),
+        (
+            r#"{"protocol":1,"command":"hello"}"#,
+            "protocol.missing_field",
+            Value::Null,
+            "id",
+        ),
+        (
+            r#"{"protocol":1,"id":5,"command":"hello"}"#,
+            "protocol.invalid_field",
+            Value::Null,
+            "id",
+        ),
+        (
+            r#"{"id":"a","command":"hello"}"#,
+            "protocol.missing_field",
+            json!("a"),
+            "protocol",
+        ),
+        (
+            r#"{"protocol":2,"id":"a","command":"hello"}"#,
+            "protocol.unsupported_version",
+            json!("a"),
+            "protocol",
+        ),
+        (
+            r#"{"protocol":"1","id":"a","command":"hello"}"#,
+            "protocol.invalid_field",
+            json!("a"),
+            "protocol",
+        ),
+        (
+            r#"{"protocol":1,"id":"a"}"#,
+            "protocol.missing_field",
+            json!("a"),
+            "command",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":3}"#,
+            "protocol.invalid_field",
+            json!("a"),
+            "command",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"hello","params":[]}"#,
+            "protocol.invalid_field",
+            json!("a"),
+            "params",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"hello","extra":1}"#,
+            "protocol.unknown_field",
+            json!("a"),
+            "extra",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"launch"}"#,
+            "protocol.unknown_command",
+            json!("a"),
+            "command",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"hello","params":{"x":1}}"#,
+            "protocol.params.unknown",
+            json!("a"),
+            "params.x",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"schema","params":{"command":7}}"#,
+            "protocol.params.invalid",
+            json!("a"),
+            "params.command",
+        ),
+        (
+            r#"{"protocol":1,"id":"a","command":"debug.panic"}"#,
+            "protocol.unknown_command",
+            json!("a"),
+            "",
+        ),
     ];
     for (line, code, id, path) in cases {
         let r = one_error(line);
         assert_eq!(r["error"]["code"], *code, "{line}: {r}");
         assert_eq!(r["id"], *id, "{line}: {r}");
-        assert!(r["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
         if !path.is_empty() {
             assert_eq!(r["error"]["details"][0]["path"], *path, "{line}: {r}");
         }
@@ -140,7 +234,10 @@ fn each_kind_of_malformed_request_gets_a_precise_code_and_path() {
 fn missing_required_param_names_the_field() {
     let r = one_error(r#"{"protocol":1,"id":"a","command":"import","params":{}}"#);
     assert_eq!(r["error"]["code"], "protocol.params.missing", "{r}");
-    assert!(r["error"]["message"].as_str().unwrap().contains("files"), "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("files"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -168,7 +265,17 @@ fn a_panic_becomes_an_internal_error_and_the_process_keeps_serving() {
 fn schema_describes_every_listed_command() {
     let (events, _) = rpc(&[r#"{"protocol":1,"id":"s","command":"schema"}"#], false);
     let cmds = &events[0]["result"]["commands"];
-    for c in ["hello", "schema", "import", "readiness", "convert", "plan", "apply", "status", "report"] {
+    for c in [
+        "hello",
+        "schema",
+        "import",
+        "readiness",
+        "convert",
+        "plan",
+        "apply",
+        "status",
+        "report",
+    ] {
         assert!(cmds[c]["params"].is_object(), "params schema of {c}");
         assert!(cmds[c]["result"].is_object(), "result schema of {c}");
     }
@@ -200,7 +307,10 @@ fn checked_in_schemas_match_the_code() {
     if !update {
         let expected: usize = commands.len() * 2;
         let present = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-        assert_eq!(present, expected, "docs/schemas holds a file for every command's params and result, and nothing else");
+        assert_eq!(
+            present, expected,
+            "docs/schemas holds a file for every command's params and result, and nothing else"
+        );
     }
     assert!(drift.is_empty(), "schemas drifted from the code: {drift:?}; run BMS2INTUNE_UPDATE_SCHEMAS=1 cargo test --test protocol and review the diff");
 }
@@ -210,7 +320,10 @@ fn cli_usage_error_exits_2_and_missing_workspace_exits_1() {
     let out = bin().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let ws = tmp("missing");
-    let out = bin().args(["status", "--workspace", ws.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["status", "--workspace", ws.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workspace.missing"));
     assert!(out.stdout.is_empty(), "errors go to stderr in human mode");
@@ -219,7 +332,10 @@ fn cli_usage_error_exits_2_and_missing_workspace_exits_1() {
 #[test]
 fn cli_json_error_carries_the_code() {
     let ws = tmp("json-err");
-    let out = bin().args(["status", "--json", "--workspace", ws.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["status", "--json", "--workspace", ws.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], false);
@@ -230,22 +346,45 @@ fn cli_json_error_carries_the_code() {
 fn unknown_workspace_version_is_refused_through_both_front_doors() {
     let ws = tmp("version");
     std::fs::create_dir_all(&ws).unwrap();
-    std::fs::write(ws.join("workspace.json"), r#"{"format":"bms2intune-workspace","version":42}"#).unwrap();
-    let out = bin().args(["status", "--workspace", ws.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        ws.join("workspace.json"),
+        r#"{"format":"bms2intune-workspace","version":42}"#,
+    )
+    .unwrap();
+    let out = bin()
+        .args(["status", "--workspace", ws.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workspace.unknown_version"));
-    let line = format!(r#"{{"protocol":1,"id":"v","command":"status","params":{{"workspace":{}}}}}"#, json!(ws.to_str().unwrap()));
+    let line = format!(
+        r#"{{"protocol":1,"id":"v","command":"status","params":{{"workspace":{}}}}}"#,
+        json!(ws.to_str().unwrap())
+    );
     let r = one_error(&line);
     assert_eq!(r["error"]["code"], "workspace.unknown_version");
 }
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for c in ["import", "readiness", "convert", "plan", "apply", "status", "report", "rpc", "schema"] {
+    for c in [
+        "import",
+        "readiness",
+        "convert",
+        "plan",
+        "apply",
+        "status",
+        "report",
+        "rpc",
+        "schema",
+    ] {
         let out = bin().args([c, "--help"]).output().unwrap();
         assert!(out.status.success(), "{c} --help");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Example"), "{c} --help shows an example");
-        assert!(text.contains("--workspace") && text.contains("--json"), "{c} --help lists the global options");
+        assert!(
+            text.contains("--workspace") && text.contains("--json"),
+            "{c} --help lists the global options"
+        );
     }
 }

@@ -167,6 +167,7 @@ fn field_error(id: &Value, code: &str, path: &str, message: String) -> (Value, E
     )
 }
 
+#[allow(clippy::result_large_err)] // built once per line; boxing buys nothing
 fn parse_request(line: &str) -> std::result::Result<Request, (Value, Error)> {
     let v: Value = serde_json::from_str(line).map_err(|e| {
         (
