@@ -191,6 +191,8 @@ struct RuleObj {
     policy_ref: Vec<String>,
     /// Rule identity `<PolicyName>{<GUID>}` (lower-case).
     identity: Option<String>,
+    /// A name for a policy created from this rule when none matches (original spelling).
+    fallback_name: String,
     kind: Option<PolicyKind>,
     target_groups: Vec<String>,
     settings: BTreeMap<String, Value>,
@@ -406,7 +408,13 @@ impl PolicyCollector {
                     }
                 }
                 let kind = kind.or_else(|| member(o, "AllowJailbroken").map(|_| PolicyKind::ConditionalAccess));
+                let ident = str_of(member(o, "Identity")).or_else(|| str_of(member(o, "Name")));
+                let fallback_name = str_of(member(o, "Policy"))
+                    .filter(|p| parse_guid(p).is_none())
+                    .or_else(|| ident.as_deref().and_then(|i| i.split('{').next()).map(|s| clean(s).to_string()).filter(|s| !s.is_empty()))
+                    .unwrap_or_else(|| format!("unnamed policy (rule {index})"));
                 self.rules.push(RuleObj {
+                    fallback_name,
                     policy_ref,
                     identity: str_of(member(o, "Identity")).or_else(|| str_of(member(o, "Name"))).map(|s| s.to_lowercase()),
                     kind,
@@ -476,14 +484,7 @@ impl PolicyCollector {
             if used.get(i).copied().unwrap_or(true) {
                 continue;
             }
-            let name = r
-                .identity
-                .as_deref()
-                .and_then(|id| id.split('{').next())
-                .filter(|s| !s.is_empty())
-                .or_else(|| r.policy_ref.first().map(|s| s.as_str()))
-                .unwrap_or("unnamed policy")
-                .to_string();
+            let name = r.fallback_name.clone();
             if let Some(rep) = reports.get_mut(r.at.0) {
                 rep.warn(r.at.1, "import.policies.rule_without_policy", "Policy", &name, "no imported policy matches this rule's Policy; a policy was created from the rule (enabled); import the Get-Device*Policy output too".into());
             } else {
@@ -653,6 +654,7 @@ impl PolicyRows {
             (self.rep_ix, row_no),
         ));
         pc.rules.push(RuleObj {
+            fallback_name: String::new(),
             policy_ref: vec![key],
             identity: None,
             kind,

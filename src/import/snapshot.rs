@@ -292,8 +292,24 @@ impl Builder {
             p.target_groups.sort();
             p.target_groups.dedup();
         }
-        t.policies
-            .sort_by(|a, b| (a.name.to_lowercase(), a.kind).cmp(&(b.name.to_lowercase(), b.kind)));
+        t.policies.sort_by(|a, b| {
+            (
+                a.name.to_lowercase(),
+                a.kind,
+                &a.name,
+                a.enabled,
+                &a.target_groups,
+                &a.comment,
+            )
+                .cmp(&(
+                    b.name.to_lowercase(),
+                    b.kind,
+                    &b.name,
+                    b.enabled,
+                    &b.target_groups,
+                    &b.comment,
+                ))
+        });
         t.exclusion_groups.sort();
         t.exclusion_groups.dedup();
 

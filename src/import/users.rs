@@ -121,7 +121,13 @@ impl UserRows {
             );
             return;
         }
-        if !raw_upn.contains('@') || raw_upn.contains(char::is_whitespace) {
+        let well_formed = match raw_upn.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            }
+            None => false,
+        };
+        if !well_formed || raw_upn.contains(char::is_whitespace) {
             rep.reject(
                 row_no,
                 "import.users.bad_upn",
