@@ -927,3 +927,158 @@ fn fuzz_regression_corpus_never_panics() {
     }
     assert!(n >= 10, "corpus has {n} files");
 }
+
+/// A small deterministic mutation fuzzer over the corpus and a generated workbook, so that the
+/// no-panic property is exercised on every `cargo test` even where cargo-fuzz is not installed.
+#[test]
+fn mutated_inputs_never_panic() {
+    let dir = fixture("corpus");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    seeds.sort();
+    let book = tmp("mutate").join("seed.xlsx");
+    workbook(&book);
+    let xlsx = std::fs::read(&book).unwrap();
+    let tokens: &[&[u8]] = &[
+        b",",
+        b";",
+        b"\t",
+        b"\"",
+        b"\n",
+        b"\r\n",
+        b"+",
+        b" + ",
+        b"@",
+        "\u{a0}".as_bytes(),
+        b"0001-01-01",
+        b"{",
+        b"[",
+        b"#EXT#",
+        b"PK\x03\x04",
+        b"\xff\xfe",
+        b"\xef\xbb\xbf",
+        b"Unlicensed",
+        b"00:15:00",
+        b"a1b2c3d4-0000-4000-8000-000000000001",
+        b"version:v1.0\n",
+        b"[userPrincipalName]",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        if n == 0 {
+            0
+        } else {
+            (state % n as u64) as usize
+        }
+    };
+    let start = std::time::Instant::now();
+    let mut runs = 0;
+    'outer: for round in 0..40 {
+        for (i, seed) in seeds.iter().chain(std::iter::once(&xlsx)).enumerate() {
+            if start.elapsed().as_secs() > 20 {
+                break 'outer;
+            }
+            let mut d = seed.clone();
+            for _ in 0..1 + rnd(4) {
+                match rnd(6) {
+                    0 if !d.is_empty() => {
+                        let p = rnd(d.len());
+                        d[p] ^= 1 << rnd(8);
+                    }
+                    1 => {
+                        let p = rnd(d.len() + 1);
+                        let t = tokens[rnd(tokens.len())];
+                        d.splice(p..p, t.iter().copied());
+                    }
+                    2 if !d.is_empty() => {
+                        let a = rnd(d.len());
+                        let b = (a + rnd(64)).min(d.len());
+                        d.drain(a..b);
+                    }
+                    3 if !d.is_empty() => {
+                        let a = rnd(d.len());
+                        let b = (a + rnd(128)).min(d.len());
+                        let chunk: Vec<u8> = d[a..b].to_vec();
+                        let p = rnd(d.len() + 1);
+                        d.splice(p..p, chunk);
+                    }
+                    4 => d.truncate(rnd(d.len() + 1)),
+                    _ => {
+                        let p = rnd(d.len() + 1);
+                        d.insert(p, rnd(256) as u8);
+                    }
+                }
+            }
+            let _ = (round, i);
+            bms2intune::import::fuzz_read_csv(&d);
+            bms2intune::import::fuzz_read_json(&d);
+            if d.starts_with(b"PK") {
+                bms2intune::import::fuzz_read_xlsx(&d);
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs > 100, "only {runs} runs");
+}
+
+/// The blank templates in templates/import/blank/ are recognised as their kind; the workbook is
+/// generated from the CSVs (set BMS2INTUNE_REGENERATE=1 to rewrite it).
+#[test]
+fn blank_templates_are_recognised() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/import/blank");
+    let mut csvs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    csvs.sort();
+    assert_eq!(csvs.len(), 8);
+    let ws = tmp("blank");
+    for p in &csvs {
+        let r = import(&ws, &[p.clone()], &[]);
+        assert_eq!(r.code, 0, "{}: {}", p.display(), r.stderr);
+        let kind = p.file_stem().unwrap().to_string_lossy().to_string();
+        assert_eq!(
+            counts(&r.json["files"][0]),
+            (kind, 0, 0, 0),
+            "{}",
+            p.display()
+        );
+        assert!(
+            r.json["files"][0]["warnings"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{}",
+            r.json
+        );
+    }
+    let book = dir.join("bms2intune-import-template.xlsx");
+    if std::env::var_os("BMS2INTUNE_REGENERATE").is_some() || !book.exists() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for p in &csvs {
+            let kind = p.file_stem().unwrap().to_string_lossy().to_string();
+            let s = wb.add_worksheet().set_name(&kind).unwrap();
+            let text = std::fs::read_to_string(p).unwrap();
+            for (c, h) in text.trim_end().split(',').enumerate() {
+                s.write_with_format(0, c as u16, h, &bold).unwrap();
+                s.set_column_width(c as u16, (h.len() + 4) as f64).unwrap();
+            }
+        }
+        wb.save(&book).unwrap();
+    }
+    let r = import(&ws, &[book], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = by_file(&r.json);
+    for p in &csvs {
+        let kind = p.file_stem().unwrap().to_string_lossy().to_string();
+        let rep = &f[&format!("bms2intune-import-template.xlsx [{kind}]")];
+        assert_eq!(counts(rep), (kind, 0, 0, 0));
+    }
+}

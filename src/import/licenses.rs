@@ -36,8 +36,13 @@ fn part_key(s: &str) -> String {
 }
 
 impl Reference {
-    /// The copy embedded from `templates/licensing/`.
+    /// The copy embedded from `templates/licensing/` (parsed once per process).
     pub fn builtin() -> Reference {
+        static BUILTIN: std::sync::OnceLock<Reference> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(Self::parse_builtin).clone()
+    }
+
+    fn parse_builtin() -> Reference {
         let mut r = Reference::default();
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
