@@ -274,3 +274,32 @@ mod tests {
         assert_eq!(c.get("account_enabled"), None);
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::*;
+
+    /// docs/import.md lists every kind's accepted headers: it must not drift from the data.
+    #[test]
+    fn docs_list_every_alias() {
+        let docs = include_str!("../../docs/import.md");
+        let raw: serde_json::Value = serde_json::from_str(ALIASES_JSON).unwrap();
+        for k in raw["kinds"].as_array().unwrap() {
+            let kind = k["kind"].as_str().unwrap();
+            let start = docs.find(&format!("### `{kind}`")).unwrap_or_else(|| panic!("{kind}"));
+            let section = &docs[start..];
+            let end = section[4..].find("\n### ").map(|e| e + 4).unwrap_or(section.len());
+            let section = &section[..end];
+            for (field, aliases) in k["fields"].as_object().unwrap() {
+                let line = section
+                    .lines()
+                    .find(|l| l.starts_with(&format!("| `{field}` |")))
+                    .unwrap_or_else(|| panic!("{kind}.{field} not in docs"));
+                for a in aliases.as_array().unwrap() {
+                    let a = a.as_str().unwrap();
+                    assert!(line.contains(&format!("`{a}`")), "{kind}.{field}: {a} not in docs");
+                }
+            }
+        }
+    }
+}
