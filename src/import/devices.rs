@@ -131,12 +131,12 @@ impl DeviceRows {
         let cell = |c: Option<usize>| c.map(|c| r.cell(c)).unwrap_or("");
         let upn = opt(cell(self.owner_upn)).map(|u| lower_into(u, &mut self.buf).to_string());
         if let Some(u) = &upn {
-            if let Some(&ix) = b.user_by_upn.get(u.as_str()) {
+            if let Some(ix) = b.user_ix(u) {
                 return (Some(ix), upn);
             }
         }
         if let Some(id) = opt(cell(self.owner_id)).and_then(parse_guid) {
-            if let Some(&ix) = b.user_by_id.get(id.as_str()) {
+            if let Some(ix) = b.user_ix_by_id(&id) {
                 return (
                     Some(ix),
                     upn.or_else(|| b.t.users.get(ix as usize).map(|u| u.upn.clone())),

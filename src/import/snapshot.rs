@@ -8,7 +8,82 @@ use crate::model::{
 
 use super::licenses::Reference;
 use super::report::Issue;
-use super::text::{norm, FastMap};
+use super::text::{norm, FastHasher, FastMap};
+use std::collections::hash_map::Entry;
+use std::hash::Hasher;
+
+/// Lower-cased string key → index, keeping only a 64-bit hash per key (the strings themselves live
+/// in the tenant's vectors): a million users cost no extra string allocations. The rare hash
+/// collision between different keys goes to a small overflow map.
+#[derive(Default)]
+pub struct KeyIndex {
+    by_hash: FastMap<u64, u32>,
+    overflow: FastMap<Box<str>, u32>,
+}
+
+fn key_hash(s: &str) -> u64 {
+    let mut h = FastHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+impl KeyIndex {
+    pub fn get<'a>(&self, key: &str, name_of: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
+        if let Some(&ix) = self.by_hash.get(&key_hash(key)) {
+            if name_of(ix) == Some(key) {
+                return Some(ix);
+            }
+        }
+        if self.overflow.is_empty() {
+            None
+        } else {
+            self.overflow.get(key).copied()
+        }
+    }
+
+    /// Inserts `key → ix` unless the key is there already: then returns its index.
+    pub fn insert_if_absent<'a>(
+        &mut self,
+        key: &str,
+        ix: u32,
+        name_of: impl Fn(u32) -> Option<&'a str>,
+    ) -> Option<u32> {
+        match self.by_hash.entry(key_hash(key)) {
+            Entry::Vacant(e) => {
+                e.insert(ix);
+                None
+            }
+            Entry::Occupied(e) => {
+                let old = *e.get();
+                if name_of(old) == Some(key) {
+                    return Some(old);
+                }
+                match self.overflow.get(key) {
+                    Some(&o) => Some(o),
+                    None => {
+                        self.overflow.insert(key.into(), ix);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn insert<'a>(&mut self, key: &str, ix: u32, name_of: impl Fn(u32) -> Option<&'a str>) {
+        match self.by_hash.entry(key_hash(key)) {
+            Entry::Vacant(e) => {
+                e.insert(ix);
+            }
+            Entry::Occupied(mut e) => {
+                if name_of(*e.get()) == Some(key) {
+                    e.insert(ix);
+                } else {
+                    self.overflow.insert(key.into(), ix);
+                }
+            }
+        }
+    }
+}
 
 /// Marks a name that more than one group carries.
 pub const AMBIGUOUS: u32 = u32::MAX;
@@ -16,8 +91,8 @@ pub const AMBIGUOUS: u32 = u32::MAX;
 #[derive(Default)]
 pub struct Builder {
     pub t: Tenant,
-    pub user_by_upn: FastMap<Box<str>, UserIx>,
-    pub user_by_id: FastMap<Box<str>, UserIx>,
+    user_by_upn: KeyIndex,
+    user_by_id: KeyIndex,
     /// Users touched by a users row in this run (duplicates within a run conflict; rows for users
     /// already in the snapshot update them).
     pub user_seen: Vec<bool>,
@@ -42,12 +117,12 @@ impl Builder {
         let mut b = Builder::default();
         if let Some(t) = base {
             b.t = t;
-            for (i, u) in b.t.users.iter().enumerate() {
-                b.user_by_upn
-                    .insert(u.upn.to_lowercase().into(), i as UserIx);
-                if let Some(id) = &u.id {
-                    b.user_by_id.insert(id.to_lowercase().into(), i as UserIx);
-                }
+            for u in &mut b.t.users {
+                u.upn = u.upn.to_lowercase();
+                u.id = u.id.take().map(|id| id.to_lowercase());
+            }
+            for i in 0..b.t.users.len() {
+                b.index_user(i as UserIx);
             }
             b.user_seen = vec![false; b.t.users.len()];
             for i in 0..b.t.groups.len() {
@@ -77,23 +152,67 @@ impl Builder {
 
     pub fn find_user(&mut self, upn: &str) -> Option<UserIx> {
         let key = super::text::lower_into(upn, &mut self.lower_buf);
-        self.user_by_upn.get(key).copied()
+        let users = &self.t.users;
+        self.user_by_upn
+            .get(key, |i| users.get(i as usize).map(|u| u.upn.as_str()))
     }
 
     pub fn find_user_by_id(&mut self, id: &str) -> Option<UserIx> {
         let key = super::text::lower_into(id, &mut self.lower_buf);
-        self.user_by_id.get(key).copied()
+        let users = &self.t.users;
+        self.user_by_id
+            .get(key, |i| users.get(i as usize).and_then(|u| u.id.as_deref()))
     }
 
-    pub fn add_user(&mut self, u: User) -> UserIx {
-        let ix = self.t.users.len() as UserIx;
-        self.user_by_upn.insert(u.upn.clone().into(), ix);
+    /// A user by lower-case UPN (no allocation).
+    pub fn user_ix(&self, upn_lower: &str) -> Option<UserIx> {
+        let users = &self.t.users;
+        self.user_by_upn
+            .get(upn_lower, |i| users.get(i as usize).map(|u| u.upn.as_str()))
+    }
+
+    /// A user by lower-case object id.
+    pub fn user_ix_by_id(&self, id_lower: &str) -> Option<UserIx> {
+        let users = &self.t.users;
+        self.user_by_id.get(id_lower, |i| {
+            users.get(i as usize).and_then(|u| u.id.as_deref())
+        })
+    }
+
+    /// (Re)indexes a user's UPN and id (after it was added or its id changed).
+    pub fn index_user(&mut self, ix: UserIx) {
+        let users = &self.t.users;
+        let Some(u) = users.get(ix as usize) else {
+            return;
+        };
+        self.user_by_upn.insert(&u.upn, ix, |i| {
+            users.get(i as usize).map(|u| u.upn.as_str())
+        });
         if let Some(id) = &u.id {
-            self.user_by_id.insert(id.as_str().into(), ix);
+            self.user_by_id.insert(id, ix, |i| {
+                users.get(i as usize).and_then(|u| u.id.as_deref())
+            });
+        }
+    }
+
+    /// Adds a user unless its UPN is known: `Err((existing index, the user given back))`.
+    pub fn add_user_if_new(&mut self, u: User) -> Result<UserIx, (UserIx, User)> {
+        let ix = self.t.users.len() as UserIx;
+        let users = &self.t.users;
+        if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix, |i| {
+            users.get(i as usize).map(|u| u.upn.as_str())
+        }) {
+            return Err((existing, u));
         }
         self.t.users.push(u);
         self.user_seen.push(true);
-        ix
+        let users = &self.t.users;
+        if let Some(id) = users.get(ix as usize).and_then(|u| u.id.as_deref()) {
+            self.user_by_id.insert(id, ix, |i| {
+                users.get(i as usize).and_then(|u| u.id.as_deref())
+            });
+        }
+        Ok(ix)
     }
 
     fn index_group(&mut self, ix: GroupIx) {
@@ -186,12 +305,21 @@ impl Builder {
     pub fn finish(mut self) -> (Tenant, Vec<Issue>) {
         let mut t = std::mem::take(&mut self.t);
         // Users by UPN.
-        let mut order: Vec<u32> = (0..t.users.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let ua = t.users.get(a as usize).map(|u| u.upn.as_str());
-            let ub = t.users.get(b as usize).map(|u| u.upn.as_str());
-            ua.cmp(&ub)
-        });
+        // Sort keys carry the first 16 bytes so that most comparisons need no pointer chase.
+        let upn = |i: u32| {
+            t.users
+                .get(i as usize)
+                .map(|u| u.upn.as_str())
+                .unwrap_or("")
+        };
+        let mut keys: Vec<(u128, u32)> = t
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (prefix16(&u.upn), i as u32))
+            .collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| upn(a.1).cmp(upn(b.1))));
+        let order: Vec<u32> = keys.into_iter().map(|k| k.1).collect();
         let user_map = inverse(&order);
         t.users = permute(std::mem::take(&mut t.users), &order);
         // Groups by name, then id.
@@ -316,6 +444,15 @@ impl Builder {
         warnings.extend(cycles(&t));
         (t, warnings)
     }
+}
+
+/// The first 16 bytes of `s`, big-endian, zero-padded: orders like the bytes themselves.
+fn prefix16(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    for (d, s) in b.iter_mut().zip(s.as_bytes()) {
+        *d = *s;
+    }
+    u128::from_be_bytes(b)
 }
 
 fn membership_key(m: &Membership) -> (GroupIx, u8, u32) {
