@@ -12,25 +12,30 @@ use super::text::{norm, FastHasher, FastMap};
 use std::collections::hash_map::Entry;
 use std::hash::Hasher;
 
-/// Lower-cased string key → index, keeping only a 64-bit hash per key (the strings themselves live
-/// in the tenant's vectors): a million users cost no extra string allocations. The rare hash
-/// collision between different keys goes to a small overflow map.
+/// Lower-cased string key → index, keeping two independent 64-bit hashes per key instead of the
+/// key itself: a million users or devices cost no key strings, and a lookup touches one table
+/// slot (no pointer chase to the string). Two different keys agreeing on both hashes (about
+/// n²/2¹²⁹ for n keys) is treated as impossible; keys agreeing on the first hash only go to a
+/// small string-keyed overflow map.
 #[derive(Default)]
 pub struct KeyIndex {
-    by_hash: FastMap<u64, u32>,
+    by_hash: FastMap<u64, (u32, u64)>,
     overflow: FastMap<Box<str>, u32>,
 }
 
-fn key_hash(s: &str) -> u64 {
-    let mut h = FastHasher::default();
-    h.write(s.as_bytes());
-    h.finish()
+fn key_hashes(s: &str) -> (u64, u64) {
+    let mut a = FastHasher::default();
+    a.write(s.as_bytes());
+    let mut b = FastHasher::with_seed(0x243F_6A88_85A3_08D3);
+    b.write(s.as_bytes());
+    (a.finish(), b.finish())
 }
 
 impl KeyIndex {
-    pub fn get<'a>(&self, key: &str, name_of: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
-        if let Some(&ix) = self.by_hash.get(&key_hash(key)) {
-            if name_of(ix) == Some(key) {
+    pub fn get(&self, key: &str) -> Option<u32> {
+        let (a, b) = key_hashes(key);
+        if let Some(&(ix, check)) = self.by_hash.get(&a) {
+            if check == b {
                 return Some(ix);
             }
         }
@@ -42,20 +47,16 @@ impl KeyIndex {
     }
 
     /// Inserts `key → ix` unless the key is there already: then returns its index.
-    pub fn insert_if_absent<'a>(
-        &mut self,
-        key: &str,
-        ix: u32,
-        name_of: impl Fn(u32) -> Option<&'a str>,
-    ) -> Option<u32> {
-        match self.by_hash.entry(key_hash(key)) {
+    pub fn insert_if_absent(&mut self, key: &str, ix: u32) -> Option<u32> {
+        let (a, b) = key_hashes(key);
+        match self.by_hash.entry(a) {
             Entry::Vacant(e) => {
-                e.insert(ix);
+                e.insert((ix, b));
                 None
             }
             Entry::Occupied(e) => {
-                let old = *e.get();
-                if name_of(old) == Some(key) {
+                let (old, check) = *e.get();
+                if check == b {
                     return Some(old);
                 }
                 match self.overflow.get(key) {
@@ -69,14 +70,16 @@ impl KeyIndex {
         }
     }
 
-    pub fn insert<'a>(&mut self, key: &str, ix: u32, name_of: impl Fn(u32) -> Option<&'a str>) {
-        match self.by_hash.entry(key_hash(key)) {
+    /// Inserts or replaces `key → ix`.
+    pub fn insert(&mut self, key: &str, ix: u32) {
+        let (a, b) = key_hashes(key);
+        match self.by_hash.entry(a) {
             Entry::Vacant(e) => {
-                e.insert(ix);
+                e.insert((ix, b));
             }
             Entry::Occupied(mut e) => {
-                if name_of(*e.get()) == Some(key) {
-                    e.insert(ix);
+                if e.get().1 == b {
+                    e.insert((ix, b));
                 } else {
                     self.overflow.insert(key.into(), ix);
                 }
@@ -105,7 +108,7 @@ pub struct Builder {
     pub product_by_name: FastMap<String, ProductIx>,
     /// Products whose seat counts came from a products file.
     pub product_has_seats: Vec<bool>,
-    pub device_by_id: FastMap<String, usize>,
+    device_by_id: KeyIndex,
     pub reference: Option<Reference>,
     /// Snapshot-wide warnings (cycles, ...).
     pub warnings: Vec<Issue>,
@@ -139,7 +142,7 @@ impl Builder {
                     .collect();
             for (i, d) in b.t.devices.iter().enumerate() {
                 if let Some(id) = &d.id {
-                    b.device_by_id.insert(id.to_lowercase(), i);
+                    b.device_by_id.insert(&id.to_lowercase(), i as u32);
                 }
             }
         }
@@ -152,67 +155,56 @@ impl Builder {
 
     pub fn find_user(&mut self, upn: &str) -> Option<UserIx> {
         let key = super::text::lower_into(upn, &mut self.lower_buf);
-        let users = &self.t.users;
-        self.user_by_upn
-            .get(key, |i| users.get(i as usize).map(|u| u.upn.as_str()))
+        self.user_by_upn.get(key)
     }
 
     pub fn find_user_by_id(&mut self, id: &str) -> Option<UserIx> {
         let key = super::text::lower_into(id, &mut self.lower_buf);
-        let users = &self.t.users;
-        self.user_by_id
-            .get(key, |i| users.get(i as usize).and_then(|u| u.id.as_deref()))
+        self.user_by_id.get(key)
     }
 
     /// A user by lower-case UPN (no allocation).
     pub fn user_ix(&self, upn_lower: &str) -> Option<UserIx> {
-        let users = &self.t.users;
-        self.user_by_upn
-            .get(upn_lower, |i| users.get(i as usize).map(|u| u.upn.as_str()))
+        self.user_by_upn.get(upn_lower)
     }
 
     /// A user by lower-case object id.
     pub fn user_ix_by_id(&self, id_lower: &str) -> Option<UserIx> {
-        let users = &self.t.users;
-        self.user_by_id.get(id_lower, |i| {
-            users.get(i as usize).and_then(|u| u.id.as_deref())
-        })
+        self.user_by_id.get(id_lower)
     }
 
     /// (Re)indexes a user's UPN and id (after it was added or its id changed).
     pub fn index_user(&mut self, ix: UserIx) {
-        let users = &self.t.users;
-        let Some(u) = users.get(ix as usize) else {
+        let Some(u) = self.t.users.get(ix as usize) else {
             return;
         };
-        self.user_by_upn.insert(&u.upn, ix, |i| {
-            users.get(i as usize).map(|u| u.upn.as_str())
-        });
+        self.user_by_upn.insert(&u.upn, ix);
         if let Some(id) = &u.id {
-            self.user_by_id.insert(id, ix, |i| {
-                users.get(i as usize).and_then(|u| u.id.as_deref())
-            });
+            self.user_by_id.insert(id, ix);
         }
     }
 
     /// Adds a user unless its UPN is known: `Err((existing index, the user given back))`.
     pub fn add_user_if_new(&mut self, u: User) -> Result<UserIx, (UserIx, User)> {
         let ix = self.t.users.len() as UserIx;
-        let users = &self.t.users;
-        if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix, |i| {
-            users.get(i as usize).map(|u| u.upn.as_str())
-        }) {
+        if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix) {
             return Err((existing, u));
+        }
+        if let Some(id) = &u.id {
+            self.user_by_id.insert(id, ix);
         }
         self.t.users.push(u);
         self.user_seen.push(true);
-        let users = &self.t.users;
-        if let Some(id) = users.get(ix as usize).and_then(|u| u.id.as_deref()) {
-            self.user_by_id.insert(id, ix, |i| {
-                users.get(i as usize).and_then(|u| u.id.as_deref())
-            });
-        }
         Ok(ix)
+    }
+
+    /// A device already imported with this id (lower-cased key).
+    pub fn device_ix(&self, id_lower: &str) -> Option<usize> {
+        self.device_by_id.get(id_lower).map(|i| i as usize)
+    }
+
+    pub fn index_device(&mut self, id_lower: &str, ix: usize) {
+        self.device_by_id.insert(id_lower, ix as u32);
     }
 
     fn index_group(&mut self, ix: GroupIx) {
