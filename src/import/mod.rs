@@ -511,6 +511,13 @@ pub fn import(
             )),
             Kind::Plan => Proc::Plan(plan::PlanRows::new(cols, &path, unit.sheet.as_deref())),
         };
+        let mut csv_rows = match &unit.sheet {
+            None => Some(csv::CsvRows::open(input)?),
+            Some(_) => None,
+        };
+        if let Some(n) = csv_rows.as_ref().and_then(|r| r.estimated_rows) {
+            b.reserve(unit.kind, n);
+        }
         let mut each = |r: &mut dyn RowReader| -> Result<()> {
             while r.advance()? {
                 let n = r.row_no();
@@ -537,8 +544,9 @@ pub fn import(
         };
         match &unit.sheet {
             None => {
-                let mut r = csv::CsvRows::open(input)?;
-                each(&mut r)?;
+                if let Some(r) = csv_rows.as_mut() {
+                    each(r)?;
+                }
             }
             Some(sheet) => {
                 if let Some(Some(wb)) = books.get_mut(unit.input) {
