@@ -723,3 +723,7 @@ pub fn sort_keys(v: Value) -> Value {
         other => other,
     }
 }
+
+#[cfg(test)]
+#[path = "convert_tests.rs"]
+mod tests;
