@@ -372,6 +372,15 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
         rows.extend(conv.rows);
     }
     ctx.progress("convert", total, total);
+    if opts.android_target == AndroidTarget::DeviceAdmin
+        && planned.iter().any(|p| p.object.platform == "android")
+    {
+        warnings.push(ConvertWarning {
+            code: "convert.android.device_admin".into(),
+            message: "Android objects target device administrator, as Microsoft's migration does; Intune no longer supports device administrator on devices with Google Mobile Services since 2024-12-31: consider --android-target work-profile".into(),
+            policy: None,
+        });
+    }
     emit::assign_files(&mut planned);
     let mut names: BTreeMap<(String, String), usize> = BTreeMap::new();
     for pl in &planned {
