@@ -13,9 +13,7 @@ use super::values::{self, SourceValue};
 use crate::model::{BmsPolicy, PolicyKind};
 
 /// Outcome of one setting on one platform, as the mapping report states it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Copied as is.
@@ -251,13 +249,25 @@ pub fn apply(rule: &Rule, setting: &str, v: &SourceValue) -> Result<Step, String
                     format!("set → {prop} = {value}"),
                 )
             } else {
-                step(Effect::Unset, Status::Exact, "not set → left not configured")
+                step(
+                    Effect::Unset,
+                    Status::Exact,
+                    "not set → left not configured",
+                )
             }
         }
         "int_range" => {
             let n = need_int(v)?;
-            let min = rule.params.get("min").and_then(Value::as_i64).unwrap_or(i64::MIN);
-            let max = rule.params.get("max").and_then(Value::as_i64).unwrap_or(i64::MAX);
+            let min = rule
+                .params
+                .get("min")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MIN);
+            let max = rule
+                .params
+                .get("max")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MAX);
             let inferred = rule.params.get("range_inferred") == Some(&Value::Bool(true));
             let range = format!(
                 "Intune accepts {min}-{max}{}",
@@ -295,8 +305,16 @@ pub fn apply(rule: &Rule, setting: &str, v: &SourceValue) -> Result<Step, String
                 }
                 let mut st = step(
                     Effect::Set(out),
-                    if same { Status::Exact } else { Status::Converted },
-                    if same { "copied".to_string() } else { rule_text },
+                    if same {
+                        Status::Exact
+                    } else {
+                        Status::Converted
+                    },
+                    if same {
+                        "copied".to_string()
+                    } else {
+                        rule_text
+                    },
                 );
                 st.loss = entry_lossy(entry);
                 st
@@ -339,9 +357,11 @@ pub fn apply(rule: &Rule, setting: &str, v: &SourceValue) -> Result<Step, String
             }
         }
         "copy_string" => match v {
-            SourceValue::Text(t) | SourceValue::Name(t) => {
-                step(Effect::Set(Value::String(t.clone())), Status::Exact, "copied")
-            }
+            SourceValue::Text(t) | SourceValue::Name(t) => step(
+                Effect::Set(Value::String(t.clone())),
+                Status::Exact,
+                "copied",
+            ),
             other => return Err(format!("expected text, got {}", other.display())),
         },
         "email_profile" => {
@@ -353,7 +373,11 @@ pub fn apply(rule: &Rule, setting: &str, v: &SourceValue) -> Result<Step, String
                     "email profile created with the values Microsoft's migration writes (host outlook.office365.com, UPN as user name and address, SSL)",
                 )
             } else {
-                step(Effect::Email(false), Status::Exact, "not required → no email profile")
+                step(
+                    Effect::Email(false),
+                    Status::Exact,
+                    "not required → no email profile",
+                )
             }
         }
         "none" => {
@@ -380,7 +404,11 @@ fn inactivity(rule: &Rule, v: &SourceValue) -> Result<Step, String> {
         SourceValue::Int(i) => (*i, false),
         other => return Err(format!("expected a TimeSpan, got {}", other.display())),
     };
-    let rounded = if partial { " (rounded up to whole minutes)" } else { "" };
+    let rounded = if partial {
+        " (rounded up to whole minutes)"
+    } else {
+        ""
+    };
     let buckets = rule
         .params
         .get("buckets")
@@ -399,11 +427,14 @@ fn inactivity(rule: &Rule, v: &SourceValue) -> Result<Step, String> {
             return Ok(st);
         }
     }
+    let from = |b: &Value| b.get("from").and_then(Value::as_i64);
+    // The bucket with the largest `from` not above N (whatever order the data lists them in);
+    // below the lowest bucket, the lowest.
     let chosen = buckets
         .iter()
-        .filter(|b| b.get("from").and_then(Value::as_i64).is_some_and(|f| f <= minutes))
-        .last()
-        .or_else(|| buckets.first());
+        .filter(|b| from(b).is_some_and(|f| f <= minutes))
+        .max_by_key(|b| from(b))
+        .or_else(|| buckets.iter().min_by_key(|b| from(b)));
     let Some(b) = chosen else {
         return Err("the mapping table has no inactivity buckets for this platform".into());
     };
@@ -451,12 +482,16 @@ fn platform_keys(opts: &Options) -> [&'static str; 3] {
     ["ios", opts.android_target.platform_key(), "windows"]
 }
 
+/// Contributions to one Android password-type property: (canonical type name, report row index,
+/// the rule's enum map).
+type TypeContribs = Vec<(String, usize, Option<Map<String, Value>>)>;
+
 /// Per platform: the properties collected for each target body.
 #[derive(Default)]
 struct Bodies {
     props: BTreeMap<Target, Map<String, Value>>,
     /// (target, property) → contributions (canonical type name, row index, enum map).
-    min_types: BTreeMap<(Target, String), Vec<(String, usize, Option<Map<String, Value>>)>>,
+    min_types: BTreeMap<(Target, String), TypeContribs>,
     email: bool,
     email_rows: Vec<usize>,
 }
@@ -510,7 +545,8 @@ pub fn convert_policy(
                 Err(e) => {
                     let mut r = row(rp, &def.name, &def.label, &raw.to_string());
                     r.status = Status::Manual;
-                    r.rule = format!("value not understood ({e}); set it by hand or fix the export");
+                    r.rule =
+                        format!("value not understood ({e}); set it by hand or fix the export");
                     r.loss = true;
                     out.rows.push(r);
                     continue;
@@ -519,7 +555,13 @@ pub fn convert_policy(
             let src = sv.display();
             let rules: Vec<&Rule> = m.rules_for(&def.name, pkey, policy.kind).collect();
             if rules.is_empty() {
-                out.rows.push(fallback_row(m, def, pdef, rp, row(rp, &def.name, &def.label, &src)));
+                out.rows.push(fallback_row(
+                    m,
+                    def,
+                    pdef,
+                    rp,
+                    row(rp, &def.name, &def.label, &src),
+                ));
                 continue;
             }
             for rule in rules {
@@ -611,8 +653,9 @@ pub fn convert_policy(
             for (_, idx, _) in contribs {
                 if let Some(r) = out.rows.get_mut(*idx) {
                     r.value = Some(final_value.clone());
-                    r.rule
-                        .push_str(&format!("; {prop} = {final_value} (the maximum over the rules)"));
+                    r.rule.push_str(&format!(
+                        "; {prop} = {final_value} (the maximum over the rules)"
+                    ));
                 }
             }
         }
@@ -685,7 +728,12 @@ fn fallback_row(
     let labels: Vec<String> = def
         .bms_platforms
         .iter()
-        .map(|p| m.bms_platform_labels.get(p).cloned().unwrap_or_else(|| p.clone()))
+        .map(|p| {
+            m.bms_platform_labels
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| p.clone())
+        })
         .collect();
     let applied_here = def.bms_platforms.is_empty()
         || def.bms_platforms.iter().any(|p| match rp {
@@ -717,7 +765,12 @@ pub fn sort_keys(v: Value) -> Value {
         Value::Object(o) => {
             let mut entries: Vec<(String, Value)> = o.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
         other => other,

@@ -123,14 +123,11 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn setting(&self, name: &str) -> Option<&SettingDef> {
-        self.settings
-            .iter()
-            .find(|s| s.name == name)
-            .or_else(|| {
-                self.settings
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(name))
-            })
+        self.settings.iter().find(|s| s.name == name).or_else(|| {
+            self.settings
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+        })
     }
 
     pub fn is_not_setting(&self, name: &str) -> bool {
@@ -211,15 +208,17 @@ pub fn validate(m: &Mapping, s: &Skeletons) -> Vec<String> {
         if !CONVERSIONS.contains(&r.conversion.as_str()) {
             errs.push(format!("{at}: unknown conversion {}", r.conversion));
         }
-        let needs_property = !matches!(r.target, Target::None)
-            && !matches!(r.conversion.as_str(), "email_profile");
+        let needs_property =
+            !matches!(r.target, Target::None) && !matches!(r.conversion.as_str(), "email_profile");
         if needs_property != r.property.is_some() {
             errs.push(format!("{at}: property presence does not match target"));
         }
         if matches!(r.target, Target::None) {
             match r.status.as_deref() {
                 Some("manual") | Some("not_migrated") => {}
-                _ => errs.push(format!("{at}: target none needs status manual|not_migrated")),
+                _ => errs.push(format!(
+                    "{at}: target none needs status manual|not_migrated"
+                )),
             }
             if r.note.is_none() {
                 errs.push(format!("{at}: target none needs a note saying why"));
@@ -314,7 +313,8 @@ mod tests {
     #[test]
     fn every_rule_property_exists_on_its_graph_type() {
         // Property names checked against the Graph schema snapshot when it is available.
-        let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-schema");
+        let schema_dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-schema");
         let t = tables().expect("tables parse");
         for api in ["v1.0", "beta"] {
             let path = schema_dir.join(format!("intune-{api}.json"));

@@ -111,14 +111,19 @@ impl CommandOutput for ConvertResult {
                 .map(|o| {
                     vec![
                         o.display_name.clone(),
-                        o.odata_type.trim_start_matches("#microsoft.graph.").to_string(),
+                        o.odata_type
+                            .trim_start_matches("#microsoft.graph.")
+                            .to_string(),
                         o.api.clone(),
                         o.file.clone(),
                     ]
                 })
                 .collect();
             s.push('\n');
-            s.push_str(&crate::report::table(&["Name", "Type", "API", "File"], &rows));
+            s.push_str(&crate::report::table(
+                &["Name", "Type", "API", "File"],
+                &rows,
+            ));
         }
         let counts: Vec<String> = self
             .status_counts
@@ -134,7 +139,7 @@ impl CommandOutput for ConvertResult {
         ));
         if !self.warnings.is_empty() {
             s.push_str(&format!(
-                "{} warning{} (listed above; also in the --json result)\n",
+                "{} warning{} (on stderr and in the --json result)\n",
                 self.warnings.len(),
                 if self.warnings.len() == 1 { "" } else { "s" }
             ));
@@ -204,9 +209,7 @@ pub fn caveats(policy: &BmsPolicy) -> Vec<SettingCaveat> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        (&a.setting, &a.platform, &a.note).cmp(&(&b.setting, &b.platform, &b.note))
-    });
+    out.sort_by(|a, b| (&a.setting, &a.platform, &a.note).cmp(&(&b.setting, &b.platform, &b.note)));
     out.dedup_by(|a, b| a.setting == b.setting && a.platform == b.platform && a.note == b.note);
     out
 }
@@ -228,7 +231,11 @@ fn resolve_group(
 ) -> std::result::Result<GroupRef, String> {
     let k = key.trim();
     let lower = k.trim_matches(|c| c == '{' || c == '}').to_lowercase();
-    if let Some(g) = ix.group_by_id.get(&lower).and_then(|i| tenant.groups.get(*i as usize)) {
+    if let Some(g) = ix
+        .group_by_id
+        .get(&lower)
+        .and_then(|i| tenant.groups.get(*i as usize))
+    {
         return Ok(GroupRef {
             id: lower,
             display_name: Some(g.display_name.clone()),
@@ -291,7 +298,10 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
     test.sort();
     test.dedup();
 
-    let resolve_list = |list: &[String], what: &str, policy: Option<&str>, warnings: &mut Vec<ConvertWarning>| {
+    let resolve_list = |list: &[String],
+                        what: &str,
+                        policy: Option<&str>,
+                        warnings: &mut Vec<ConvertWarning>| {
         let mut out = Vec::new();
         for key in list {
             match resolve_group(&tenant, &ix, key) {
@@ -335,7 +345,10 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
         if !pol.enabled {
             warnings.push(ConvertWarning {
                 code: "convert.policy.disabled".into(),
-                message: format!("BMS policy {:?} is disabled; converted anyway (the manifest marks it)", pol.name),
+                message: format!(
+                    "BMS policy {:?} is disabled; converted anyway (the manifest marks it)",
+                    pol.name
+                ),
                 policy: Some(pol.name.clone()),
             });
         }
@@ -385,7 +398,10 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
     let mut names: BTreeMap<(String, String), usize> = BTreeMap::new();
     for pl in &planned {
         *names
-            .entry((pl.object.display_name.to_lowercase(), pl.object.path.clone()))
+            .entry((
+                pl.object.display_name.to_lowercase(),
+                pl.object.path.clone(),
+            ))
             .or_default() += 1;
     }
     for ((name, _), n) in names {
@@ -398,18 +414,28 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
         }
     }
     rows.sort_by(|a, b| {
-        (&a.policy, &a.policy_kind, &a.platform, &a.setting, &a.property, &a.intune_type).cmp(&(
-            &b.policy,
-            &b.policy_kind,
-            &b.platform,
-            &b.setting,
-            &b.property,
-            &b.intune_type,
-        ))
+        (
+            &a.policy,
+            &a.policy_kind,
+            &a.platform,
+            &a.setting,
+            &a.property,
+            &a.intune_type,
+        )
+            .cmp(&(
+                &b.policy,
+                &b.policy_kind,
+                &b.platform,
+                &b.setting,
+                &b.property,
+                &b.intune_type,
+            ))
     });
     let mut status_counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in &rows {
-        *status_counts.entry(r.status.as_str().to_string()).or_default() += 1;
+        *status_counts
+            .entry(r.status.as_str().to_string())
+            .or_default() += 1;
     }
     let rows_with_loss = rows.iter().filter(|r| r.loss).count();
     let head = json!({

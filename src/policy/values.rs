@@ -121,8 +121,8 @@ pub fn parse_bool(v: &Value) -> Result<bool, String> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 0.0 => Ok(false),
-            Some(x) if x == 1.0 => Ok(true),
+            Some(0.0) => Ok(false),
+            Some(1.0) => Ok(true),
             _ => Err(format!("{n} is not a boolean (expected true/false)")),
         },
         Value::String(s) => {
@@ -130,10 +130,16 @@ pub fn parse_bool(v: &Value) -> Result<bool, String> {
             match t.as_str() {
                 "true" | "1" | "yes" | "y" | "on" => Ok(true),
                 "false" | "0" | "no" | "n" | "off" => Ok(false),
-                _ => Err(format!("{} is not a boolean (expected true/false)", short(v))),
+                _ => Err(format!(
+                    "{} is not a boolean (expected true/false)",
+                    short(v)
+                )),
             }
         }
-        _ => Err(format!("{} is not a boolean (expected true/false)", short(v))),
+        _ => Err(format!(
+            "{} is not a boolean (expected true/false)",
+            short(v)
+        )),
     }
 }
 
@@ -217,7 +223,7 @@ pub fn parse_timespan(v: &Value) -> Result<i64, String> {
         }
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 1.0e12 {
+    if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
         return Err(bad());
     }
     // Round to the millisecond first so 899.9999999 from float arithmetic stays 900.
@@ -415,15 +421,27 @@ mod tests {
         t.insert("AllowAll".to_string(), 1000);
         assert_eq!(parse_enum(&json!(200), Some(&t)), Ok("Rating9plus".into()));
         assert_eq!(parse_enum(&json!("1000"), Some(&t)), Ok("AllowAll".into()));
-        assert_eq!(parse_enum(&json!("allowall"), Some(&t)), Ok("AllowAll".into()));
+        assert_eq!(
+            parse_enum(&json!("allowall"), Some(&t)),
+            Ok("AllowAll".into())
+        );
         assert!(parse_enum(&json!(2), Some(&t)).is_err());
         assert_eq!(parse_enum(&json!(3), None), Ok("3".into()));
-        assert_eq!(parse_enum(&json!({"value": 0}), Some(&t)), Ok("DontAllow".into()));
+        assert_eq!(
+            parse_enum(&json!({"value": 0}), Some(&t)),
+            Ok("DontAllow".into())
+        );
     }
 
     #[test]
     fn lists_from_arrays_and_separated_strings() {
-        assert_eq!(parse_list(&json!(["a", "b"])), Ok(vec!["a".into(), "b".into()]));
-        assert_eq!(parse_list(&json!("a, b;c")), Ok(vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(
+            parse_list(&json!(["a", "b"])),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            parse_list(&json!("a, b;c")),
+            Ok(vec!["a".into(), "b".into(), "c".into()])
+        );
     }
 }
