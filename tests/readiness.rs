@@ -826,7 +826,32 @@ fn synthetic_tenant_runs_linear_and_deterministic() {
 #[test]
 #[ignore]
 fn bench_1m_users() {
+    use bms2intune::readiness::checks;
     let t = synthetic(1_000_000);
+    let r = Reference::builtin().unwrap();
+    let start = std::time::Instant::now();
+    let scope = bms2intune::readiness::Scope::new(&t, &r);
+    eprintln!("scope {:?}", start.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::licensing::seats(&scope);
+    eprintln!("seats {:?}", s.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::groups::mixed_groups(&scope);
+    eprintln!("groups {:?}", s.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::devices::unsupported_devices(&scope);
+    eprintln!("devices {:?}", s.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::licensing::licensed_early(&scope);
+    let _ = checks::licensing::usage_location(&scope);
+    let _ = checks::licensing::intune_plan_disabled(&scope);
+    eprintln!("licensing {:?}", s.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::policies::cleanup(&scope);
+    eprintln!("policies {:?}", s.elapsed());
+    let s = std::time::Instant::now();
+    let _ = checks::data::inconsistent(&scope);
+    eprintln!("data {:?}", s.elapsed());
     let start = std::time::Instant::now();
     let a = check(&t);
     let elapsed = start.elapsed();

@@ -71,18 +71,23 @@ pub struct ReadinessReport {
 }
 
 impl ReadinessReport {
-    pub fn from_assessment(a: &Assessment) -> ReadinessReport {
+    /// The report of an assessment, and the split groups it proposes.
+    pub fn from_assessment(a: Assessment) -> (ReadinessReport, Vec<SplitGroup>) {
         let count = |s: Severity| a.findings.iter().filter(|f| f.severity == s).count();
-        ReadinessReport {
-            summary: Summary {
-                blocker: count(Severity::Blocker),
-                warning: count(Severity::Warning),
-                info: count(Severity::Info),
-                seats: a.seats.clone(),
+        let summary = Summary {
+            blocker: count(Severity::Blocker),
+            warning: count(Severity::Warning),
+            info: count(Severity::Info),
+            seats: a.seats,
+        };
+        (
+            ReadinessReport {
+                summary,
+                findings: a.findings,
+                users_unsupported_only: a.users_unsupported_only,
             },
-            findings: a.findings.clone(),
-            users_unsupported_only: a.users_unsupported_only.clone(),
-        }
+            a.split_groups,
+        )
     }
 }
 
@@ -137,7 +142,7 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
     ctx.progress("readiness", 1, 1);
 
     let t2 = Instant::now();
-    let report = ReadinessReport::from_assessment(&assessment);
+    let (report, split_groups) = ReadinessReport::from_assessment(assessment);
     ws.write_json(files::READINESS, &report)?;
     let csv = finding::findings_csv(&report.findings).map_err(|e| {
         Error::internal(
@@ -147,8 +152,8 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
     })?;
     ws.write_bytes(files::READINESS_CSV, &csv)?;
     // Always written (possibly empty) so a stale proposal from an earlier run never lingers.
-    ws.write_json(SPLIT_GROUPS_JSON, &assessment.split_groups)?;
-    let split_csv = checks::groups::split_groups_csv(&assessment.split_groups).map_err(|e| {
+    ws.write_json(SPLIT_GROUPS_JSON, &split_groups)?;
+    let split_csv = checks::groups::split_groups_csv(&split_groups).map_err(|e| {
         Error::internal(
             "readiness.csv",
             format!("cannot write {SPLIT_GROUPS_CSV}: {e}"),
@@ -173,7 +178,7 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
         summary: report.summary,
         findings: report.findings,
         users_unsupported_only: report.users_unsupported_only,
-        split_groups: assessment.split_groups.len(),
+        split_groups: split_groups.len(),
         files: vec![
             files::READINESS.into(),
             files::READINESS_CSV.into(),

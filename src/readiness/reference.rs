@@ -30,6 +30,9 @@ pub struct PlatformRule {
     /// missing (e.g. `windows 10`).
     #[serde(default)]
     pub supported_os_markers: Vec<String>,
+    /// `minimum_version` parsed once at load.
+    #[serde(skip)]
+    pub minimum: Option<Vec<u64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,8 +72,25 @@ fn bad_template(file: &str, e: impl std::fmt::Display) -> Error {
 impl Reference {
     /// The reference data compiled into this binary.
     pub fn builtin() -> Result<Reference> {
-        let os: SupportedOs = serde_json::from_str(SUPPORTED_OS)
+        let mut os: SupportedOs = serde_json::from_str(SUPPORTED_OS)
             .map_err(|e| bad_template("supported-os.json", e))?;
+        for rule in &mut os.platforms {
+            if let Some(text) = &rule.minimum_version {
+                rule.minimum = Some(parse_version(text).ok_or_else(|| {
+                    bad_template(
+                        "supported-os.json",
+                        format!("minimum_version {text:?} of {} is not a version", rule.platform),
+                    )
+                })?);
+            }
+            for m in rule
+                .unsupported_os_markers
+                .iter_mut()
+                .chain(rule.supported_os_markers.iter_mut())
+            {
+                *m = m.to_lowercase();
+            }
+        }
         let mut support_first = Vec::new();
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -116,6 +136,33 @@ pub fn parse_version(s: &str) -> Option<Vec<u64>> {
         None
     } else {
         Some(parts)
+    }
+}
+
+/// Compares the first dotted number in `s` with `min` like [`compare_versions`], without
+/// allocating; `None` when `s` holds no digits.
+pub fn compare_version_text(s: &str, min: &[u64]) -> Option<Ordering> {
+    let start = s.find(|c: char| c.is_ascii_digit())?;
+    let rest = s.get(start..)?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let mut parts = rest
+        .get(..end)?
+        .split('.')
+        .take_while(|p| !p.is_empty())
+        .map(|p| p.parse::<u64>().unwrap_or(u64::MAX));
+    let mut i = 0;
+    loop {
+        let a = parts.next();
+        let b = min.get(i).copied();
+        if a.is_none() && b.is_none() {
+            return Some(Ordering::Equal);
+        }
+        match a.unwrap_or(0).cmp(&b.unwrap_or(0)) {
+            Ordering::Equal => i += 1,
+            o => return Some(o),
+        }
     }
 }
 
@@ -170,5 +217,10 @@ mod tests {
         assert_eq!(compare_versions(&[16], &[16, 0]), Ordering::Equal);
         assert_eq!(compare_versions(&[15, 8], &[16, 0]), Ordering::Less);
         assert_eq!(compare_versions(&[16, 0, 1], &[16, 0]), Ordering::Greater);
+        assert_eq!(compare_version_text("16", &[16, 0]), Some(Ordering::Equal));
+        assert_eq!(compare_version_text("iOS 15.8.3", &[16, 0]), Some(Ordering::Less));
+        assert_eq!(compare_version_text("16.0.1", &[16, 0]), Some(Ordering::Greater));
+        assert_eq!(compare_version_text("10.0.19045", &[10, 0]), Some(Ordering::Greater));
+        assert_eq!(compare_version_text("n/a", &[10, 0]), None);
     }
 }

@@ -27,8 +27,10 @@ pub struct Scope<'t> {
     pub product_has_intune: Vec<bool>,
     /// Direct members per group: (users, nested groups).
     pub direct: Vec<(Vec<UserIx>, Vec<GroupIx>)>,
-    /// Device indexes per user.
-    pub devices_by_user: Vec<Vec<usize>>,
+    /// Device indexes grouped by owner (`device_start[u]..device_start[u + 1]` are user `u`'s):
+    /// two flat vectors instead of a vector per user.
+    device_start: Vec<usize>,
+    device_list: Vec<usize>,
     /// Per user: a direct member of at least one group.
     pub in_any_group: Vec<bool>,
     /// Per user: in a group (transitively) targeted by an enabled BMS policy.
@@ -63,7 +65,7 @@ impl<'t> Scope<'t> {
         }
 
         let direct = tenant.direct_members();
-        let devices_by_user = tenant.devices_by_user();
+        let (device_start, device_list) = devices_grouped(tenant);
         let mut in_any_group = vec![false; n_users];
         for m in &tenant.memberships {
             if let (Member::User(u), true) = (m.member, (m.group as usize) < tenant.groups.len()) {
@@ -146,7 +148,7 @@ impl<'t> Scope<'t> {
 
         let to_migrate: Vec<bool> = (0..n_users)
             .map(|u| {
-                let has_device = devices_by_user.get(u).is_some_and(|d| !d.is_empty());
+                let has_device = device_start.get(u + 1) > device_start.get(u);
                 (has_device || targeted[u]) && !licensed[u]
             })
             .collect();
@@ -158,12 +160,21 @@ impl<'t> Scope<'t> {
             plan_disabled,
             product_has_intune,
             direct,
-            devices_by_user,
+            device_start,
+            device_list,
             in_any_group,
             targeted,
             to_migrate,
             policy_targets,
             targeted_groups,
+        }
+    }
+
+    /// Indexes of the devices user `u` owns, in snapshot order.
+    pub fn devices_of(&self, u: usize) -> &[usize] {
+        match (self.device_start.get(u), self.device_start.get(u + 1)) {
+            (Some(a), Some(b)) => self.device_list.get(*a..*b).unwrap_or(&[]),
+            _ => &[],
         }
     }
 
@@ -173,7 +184,13 @@ impl<'t> Scope<'t> {
         self.tenant
             .users
             .get(u as usize)
-            .map(|x| x.upn.to_lowercase())
+            .map(|x| {
+                if x.upn.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                    x.upn.to_lowercase()
+                } else {
+                    x.upn.clone()
+                }
+            })
             .unwrap_or_else(|| format!("(unknown user #{u})"))
     }
 
@@ -215,4 +232,33 @@ impl<'t> Scope<'t> {
         users.dedup();
         users
     }
+}
+
+/// Devices grouped by owner index (counting sort): offsets per user and the device indexes.
+/// Devices whose owner is missing or out of range are left out (the data check reports them).
+fn devices_grouped(tenant: &Tenant) -> (Vec<usize>, Vec<usize>) {
+    let n = tenant.users.len();
+    let mut start = vec![0usize; n + 1];
+    for d in &tenant.devices {
+        if let Some(o) = d.owner.map(|o| o as usize).filter(|o| *o < n) {
+            start[o + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut list = vec![0usize; start[n]];
+    for (i, d) in tenant.devices.iter().enumerate() {
+        let Some(o) = d.owner.map(|o| o as usize).filter(|o| *o < n) else {
+            continue;
+        };
+        if let Some(pos) = next.get_mut(o) {
+            if let Some(slot) = list.get_mut(*pos) {
+                *slot = i;
+            }
+            *pos += 1;
+        }
+    }
+    (start, list)
 }

@@ -44,7 +44,7 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
     // Users in no group and with no device: nothing to migrate.
     let mut idle: Vec<String> = (0..n_users)
         .filter(|u| {
-            !scope.in_any_group[*u] && scope.devices_by_user.get(*u).map_or(true, |d| d.is_empty())
+            !scope.in_any_group[*u] && scope.devices_of(*u).is_empty()
         })
         .map(|u| scope.upn(u as u32))
         .collect();

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use crate::model::{Device, Platform};
 use crate::readiness::finding::{Finding, Severity};
-use crate::readiness::reference::{compare_versions, parse_version, Reference};
+use crate::readiness::reference::{compare_version_text, Reference};
 use crate::readiness::scope::Scope;
 
 /// What Intune will make of a device.
@@ -34,6 +34,19 @@ fn platform_label(p: Platform) -> &'static str {
     }
 }
 
+/// True when `os` (any case) contains one of the lower-case `markers`, matched against
+/// ` <os> ` so a marker may carry spaces (` rt `).
+fn os_matches(os: &str, markers: &[String]) -> Option<String> {
+    if markers.is_empty() {
+        return None;
+    }
+    let padded = format!(" {} ", os.to_lowercase());
+    markers
+        .iter()
+        .find(|m| !m.is_empty() && padded.contains(m.as_str()))
+        .map(|m| m.trim().to_string())
+}
+
 /// Classifies one device against the reference minimums.
 pub fn classify(d: &Device, r: &Reference) -> Verdict {
     let Some(rule) = r.os.rule(d.platform) else {
@@ -43,6 +56,12 @@ pub fn classify(d: &Device, r: &Reference) -> Verdict {
         ));
     };
     let os = d.os.trim();
+    let note = || {
+        rule.note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default()
+    };
     if !rule.supported {
         return Verdict::Unsupported {
             sub: "platform",
@@ -54,82 +73,54 @@ pub fn classify(d: &Device, r: &Reference) -> Verdict {
                     os
                 },
                 d.platform.as_str(),
-                rule.note
-                    .as_deref()
-                    .map(|n| format!(": {n}"))
-                    .unwrap_or_default()
+                note()
             ),
             fix: "replace it with a supported device".into(),
         };
     }
-    let padded = format!(" {} ", os.to_lowercase());
-    if let Some(m) = rule
-        .unsupported_os_markers
-        .iter()
-        .find(|m| !m.is_empty() && padded.contains(m.as_str()))
-    {
+    if let Some(m) = os_matches(os, &rule.unsupported_os_markers) {
         return Verdict::Unsupported {
             sub: "platform",
-            why: format!(
-                "{os} is not migrated (matches '{}'){}",
-                m.trim(),
-                rule.note
-                    .as_deref()
-                    .map(|n| format!(": {n}"))
-                    .unwrap_or_default()
-            ),
+            why: format!("{os} is not migrated (matches '{m}'){}", note()),
             fix: "replace it with a supported device".into(),
         };
     }
-    let Some(min_text) = rule.minimum_version.as_deref() else {
+    let (Some(min), Some(min_text)) = (rule.minimum.as_deref(), rule.minimum_version.as_deref())
+    else {
         return Verdict::Supported;
     };
-    let Some(min) = parse_version(min_text) else {
-        return Verdict::Unknown(format!("minimum version {min_text:?} is not a version"));
-    };
-    let version = d
+    let version_text = d
         .os_version
         .as_deref()
-        .and_then(parse_version)
-        .or_else(|| {
-            // A version-less Windows is recognised by name (`Windows 10`) before digits in the name are tried.
-            if rule
-                .supported_os_markers
-                .iter()
-                .any(|m| !m.is_empty() && padded.contains(m.as_str()))
-            {
-                Some(min.clone())
-            } else {
-                parse_version(os)
-            }
-        });
-    let Some(version) = version else {
-        return Verdict::Unknown(format!(
+        .map(str::trim)
+        .filter(|v| v.bytes().any(|b| b.is_ascii_digit()));
+    let ordering = match version_text {
+        Some(v) => compare_version_text(v, min),
+        // A version-less Windows is recognised by name (`Windows 10`) before digits in the name are tried.
+        None if os_matches(os, &rule.supported_os_markers).is_some() => {
+            return Verdict::Supported
+        }
+        None => compare_version_text(os, min),
+    };
+    match ordering {
+        None => Verdict::Unknown(format!(
             "{} version unknown (the export gave none)",
             platform_label(d.platform)
-        ));
-    };
-    if compare_versions(&version, &min) == Ordering::Less {
-        let shown = d
-            .os_version
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .unwrap_or(os);
-        Verdict::Unsupported {
+        )),
+        Some(Ordering::Less) => Verdict::Unsupported {
             sub: "os_version",
             why: format!(
-                "{} {shown} is below Intune's minimum {min_text} (as of {})",
+                "{} {} is below Intune's minimum {min_text} (as of {})",
                 platform_label(d.platform),
+                version_text.unwrap_or(os),
                 r.os.as_of
             ),
             fix: format!(
                 "update it to {} {min_text} or later (or replace it)",
                 platform_label(d.platform)
             ),
-        }
-    } else {
-        Verdict::Supported
+        },
+        Some(_) => Verdict::Supported,
     }
 }
 
@@ -145,22 +136,34 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
             .map(|o| scope.upn(o))
             .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
             .filter(|u| !u.is_empty());
-        let mut objects = vec![scope.device_label(i)];
-        objects.extend(owner.clone());
+        let verdict = classify(d, scope.reference);
+        if verdict == Verdict::Supported {
+            continue;
+        }
+        let label = scope.device_label(i);
         let owner_text = owner
             .as_deref()
             .map(|o| format!(" of {o}"))
             .unwrap_or_else(|| " (owner unknown)".into());
-        match classify(d, scope.reference) {
+        let message_head = format!("device {label}{owner_text}");
+        let mut objects = Vec::with_capacity(2);
+        objects.push(label);
+        objects.extend(owner);
+        match verdict {
             Verdict::Supported => {}
             Verdict::Unsupported { sub, why, fix } => {
-                unsupported[i] = true;
+                if let Some(slot) = unsupported.get_mut(i) {
+                    *slot = true;
+                }
                 findings.push(Finding::new(
-                    &format!("device.unsupported.{sub}"),
+                    if sub == "platform" {
+                        "device.unsupported.platform"
+                    } else {
+                        "device.unsupported.os_version"
+                    },
                     Severity::Warning,
                     format!(
-                        "device {}{owner_text}: {why}; it loses its BMS settings when the user is licensed for Intune",
-                        scope.device_label(i)
+                        "{message_head}: {why}; it loses its BMS settings when the user is licensed for Intune"
                     ),
                     objects,
                     format!("Before the user's wave, {fix}; otherwise expect it to be unmanaged after the move."),
@@ -170,8 +173,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 "device.unsupported.version_unknown",
                 Severity::Info,
                 format!(
-                    "device {}{owner_text}: {why}, so readiness can't tell whether Intune supports it",
-                    scope.device_label(i)
+                    "{message_head}: {why}, so readiness can't tell whether Intune supports it"
                 ),
                 objects,
                 "Import a device export that includes the OS version (Get-MobileDevice or the Microsoft 365 admin center device list) to have it checked.",
@@ -179,7 +181,14 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
         }
     }
     let mut only = Vec::new();
-    for (u, devs) in scope.devices_by_user.iter().enumerate() {
+    for u in 0..t.users.len() {
+        let devs = scope.devices_of(u);
+        if !devs
+            .iter()
+            .any(|i| unsupported.get(*i).copied().unwrap_or(false))
+        {
+            continue;
+        }
         let bad: Vec<usize> = devs
             .iter()
             .copied()

@@ -136,7 +136,7 @@ pub fn licensed_early(scope: &Scope) -> Vec<Finding> {
         scope,
         (0..scope.tenant.users.len())
             .filter(|u| {
-                scope.licensed[*u] && scope.devices_by_user.get(*u).is_some_and(|d| !d.is_empty())
+                scope.licensed[*u] && !scope.devices_of(*u).is_empty()
             })
             .map(|u| u as UserIx),
     );
