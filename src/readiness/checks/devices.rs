@@ -97,9 +97,7 @@ pub fn classify(d: &Device, r: &Reference) -> Verdict {
     let ordering = match version_text {
         Some(v) => compare_version_text(v, min),
         // A version-less Windows is recognised by name (`Windows 10`) before digits in the name are tried.
-        None if os_matches(os, &rule.supported_os_markers).is_some() => {
-            return Verdict::Supported
-        }
+        None if os_matches(os, &rule.supported_os_markers).is_some() => return Verdict::Supported,
         None => compare_version_text(os, min),
     };
     match ordering {
@@ -261,7 +259,10 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Ios, "iOS", Some("15.8.3")), &r),
-            Verdict::Unsupported { sub: "os_version", .. }
+            Verdict::Unsupported {
+                sub: "os_version",
+                ..
+            }
         ));
         assert_eq!(
             classify(&dev(Platform::Android, "Android", Some("10")), &r),
@@ -269,7 +270,10 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Android, "Android", Some("9")), &r),
-            Verdict::Unsupported { sub: "os_version", .. }
+            Verdict::Unsupported {
+                sub: "os_version",
+                ..
+            }
         ));
     }
 
@@ -286,19 +290,31 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows 8.1", Some("6.3.9600")), &r),
-            Verdict::Unsupported { sub: "platform", .. }
+            Verdict::Unsupported {
+                sub: "platform",
+                ..
+            }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows", Some("6.3.9600")), &r),
-            Verdict::Unsupported { sub: "os_version", .. }
+            Verdict::Unsupported {
+                sub: "os_version",
+                ..
+            }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows RT 8.1", None), &r),
-            Verdict::Unsupported { sub: "platform", .. }
+            Verdict::Unsupported {
+                sub: "platform",
+                ..
+            }
         ));
         assert!(matches!(
             classify(&dev(Platform::WindowsPhone, "Windows Phone 8.1", None), &r),
-            Verdict::Unsupported { sub: "platform", .. }
+            Verdict::Unsupported {
+                sub: "platform",
+                ..
+            }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows", None), &r),
