@@ -489,7 +489,7 @@ fn os_version_exactly_at_minimum_vs_one_below() {
         assert_eq!(f[0].objects, ["dev-alice-iphone", "alice@contoso.com"]);
         assert_eq!(f[0].severity, Severity::Warning);
         let u = with_code(&bad, "device.unsupported.user");
-        assert_eq!(u[0].objects, ["alice@contoso.com", "dev-alice-iphone"]);
+        assert_eq!(u[0].objects, ["alice@contoso.com"]);
         assert_eq!(bad.users_unsupported_only, ["alice@contoso.com"]);
     }
 }
@@ -529,9 +529,13 @@ fn a_user_with_one_supported_device_is_not_unsupported_only() {
     });
     let a = check(&t);
     assert!(a.users_unsupported_only.is_empty());
-    let u = with_code(&a, "device.unsupported.user");
-    assert_eq!(u[0].objects, ["alice@contoso.com", "dev-alice-old"]);
-    assert!(u[0].message.contains("1 of the user's 2"), "{}", u[0].message);
+    assert!(with_code(&a, "device.unsupported.user").is_empty());
+    let u = with_code(&a, "device.unsupported.user_partial");
+    assert_eq!(u[0].objects, ["alice@contoso.com"]);
+    assert_eq!(
+        with_code(&a, "device.unsupported.os_version")[0].objects,
+        ["dev-alice-old", "alice@contoso.com"]
+    );
 }
 
 #[test]
@@ -821,46 +825,51 @@ fn synthetic_tenant_runs_linear_and_deterministic() {
     assert!(!with_code(&a, "group.mixed").is_empty());
 }
 
-/// `cargo test --release --test readiness -- --ignored --nocapture bench_1m` prints the check time
-/// for a million users (the issue asks for well under 2 s).
+/// Nanoseconds this thread has spent on a CPU (Linux `schedstat`), so the bench is not fooled
+/// by other processes competing for the cores; `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// `cargo test --test readiness -- --ignored --nocapture bench_1m` prints the time of every check
+/// over a million users (the issue asks for well under 2 s). Build with optimisation for figures
+/// worth quoting (e.g. `CARGO_PROFILE_DEV_OPT_LEVEL=3`).
 #[test]
 #[ignore]
 fn bench_1m_users() {
     use bms2intune::readiness::checks;
     let t = synthetic(1_000_000);
     let r = Reference::builtin().unwrap();
-    let start = std::time::Instant::now();
-    let scope = bms2intune::readiness::Scope::new(&t, &r);
-    eprintln!("scope {:?}", start.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::licensing::seats(&scope);
-    eprintln!("seats {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::groups::mixed_groups(&scope);
-    eprintln!("groups {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::devices::unsupported_devices(&scope);
-    eprintln!("devices {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::licensing::licensed_early(&scope);
-    let _ = checks::licensing::usage_location(&scope);
-    let _ = checks::licensing::intune_plan_disabled(&scope);
-    eprintln!("licensing {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::policies::cleanup(&scope);
-    eprintln!("policies {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::data::inconsistent(&scope);
-    eprintln!("data {:?}", s.elapsed());
-    let start = std::time::Instant::now();
-    let a = check(&t);
-    let elapsed = start.elapsed();
+    let timed = |name: &str, f: &mut dyn FnMut()| {
+        let (wall, cpu) = (std::time::Instant::now(), thread_cpu_ns());
+        f();
+        let cpu_ms = cpu
+            .zip(thread_cpu_ns())
+            .map(|(a, b)| format!("{:.0} ms on CPU", (b - a) as f64 / 1e6))
+            .unwrap_or_default();
+        eprintln!("{name:<10} {:>8.0} ms wall  {cpu_ms}", wall.elapsed().as_secs_f64() * 1e3);
+    };
+    let mut scope = None;
+    timed("scope", &mut || scope = Some(bms2intune::readiness::Scope::new(&t, &r)));
+    let scope = scope.unwrap();
+    timed("seats", &mut || drop(checks::licensing::seats(&scope)));
+    timed("groups", &mut || drop(checks::groups::mixed_groups(&scope)));
+    timed("devices", &mut || drop(checks::devices::unsupported_devices(&scope)));
+    timed("licensing", &mut || {
+        drop(checks::licensing::licensed_early(&scope));
+        drop(checks::licensing::usage_location(&scope));
+        drop(checks::licensing::intune_plan_disabled(&scope));
+    });
+    timed("policies", &mut || drop(checks::policies::cleanup(&scope)));
+    timed("data", &mut || drop(checks::data::inconsistent(&scope)));
+    drop(scope);
+    let mut findings = 0;
+    timed("ALL", &mut || findings = check(&t).findings.len());
     eprintln!(
-        "readiness over {} users, {} devices, {} groups: {:?} ({} findings)",
+        "readiness over {} users, {} devices, {} groups: {findings} findings",
         t.users.len(),
         t.devices.len(),
         t.groups.len(),
-        elapsed,
-        a.findings.len()
     );
 }
