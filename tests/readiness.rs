@@ -207,7 +207,10 @@ fn all_checks_fixture_triggers_every_check_through_the_binary() {
     assert_eq!(code, 0);
     assert!(human.contains("4 blockers, 11 warnings, 8 info"), "{human}");
     assert!(human.contains("SHORT BY 6"), "{human}");
-    assert!(human.contains("do: Buy at least 6 more licenses"), "{human}");
+    assert!(
+        human.contains("do: Buy at least 6 more licenses"),
+        "{human}"
+    );
     let _ = std::fs::remove_dir_all(&ws);
 }
 
@@ -216,7 +219,10 @@ fn clean_fixture_triggers_nothing() {
     let ws = workspace("clean", &fixture("clean-tenant.json"));
     let (code, stdout, stderr) = bin(&ws, &["readiness", "--fail-on", "warning"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("0 blockers, 0 warnings, 0 info"), "{stdout}");
+    assert!(
+        stdout.contains("0 blockers, 0 warnings, 0 info"),
+        "{stdout}"
+    );
     let report = read_json(&ws, "readiness.json");
     assert_eq!(report["findings"], serde_json::json!([]));
     assert_eq!(
@@ -227,7 +233,10 @@ fn clean_fixture_triggers_nothing() {
         std::fs::read_to_string(ws.join("readiness.csv")).unwrap(),
         "severity,code,object,message,remedy\n"
     );
-    assert_eq!(read_json(&ws, "readiness/split-groups.json"), serde_json::json!([]));
+    assert_eq!(
+        read_json(&ws, "readiness/split-groups.json"),
+        serde_json::json!([])
+    );
     let _ = std::fs::remove_dir_all(&ws);
 }
 
@@ -307,7 +316,8 @@ fn protocol_request_returns_counts_and_every_finding() {
 
 #[test]
 fn missing_snapshot_is_an_input_error() {
-    let dir = std::env::temp_dir().join(format!("bms2intune-readiness-empty-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("bms2intune-readiness-empty-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     Workspace::open(Some(dir.to_str().unwrap()), true).unwrap();
     let (code, _, stderr) = bin(&dir, &["readiness"]);
@@ -340,7 +350,8 @@ fn seats_exactly_enough_vs_one_short() {
 fn over_consumed_products_count_zero_free_not_negative() {
     let mut t = clean_with_free_seats(0);
     t.products[1].consumed_units = Some(20);
-    t.products.push(product("INTUNE_A", &["INTUNE_A"], Some(5), Some(2)));
+    t.products
+        .push(product("INTUNE_A", &["INTUNE_A"], Some(5), Some(2)));
     let a = check(&t);
     assert_eq!(a.seats.available, Some(3));
     assert_eq!(a.seats.shortfall, Some(0));
@@ -365,7 +376,8 @@ fn unknown_seat_counts_are_reported_not_guessed() {
 
     // Unknown counts but the known seats already suffice: no finding, shortfall 0, total unknown.
     let mut t = clean_with_free_seats(3);
-    t.products.push(product("EMS", &["INTUNE_A"], Some(4), None));
+    t.products
+        .push(product("EMS", &["INTUNE_A"], Some(4), None));
     let a = check(&t);
     assert!(a.findings.is_empty(), "{:?}", a.findings);
     assert_eq!(a.seats.available, None);
@@ -409,7 +421,10 @@ fn a_group_with_one_licensed_user_is_mixed() {
     assert_eq!(a.split_groups[0].licensed_members, 1);
     assert_eq!(a.split_groups[0].policies, ["Corporate devices"]);
     // Bob's device is still BMS-enrolled: licensed too early as well.
-    assert_eq!(with_code(&a, "license.early")[0].objects, ["bob@contoso.com"]);
+    assert_eq!(
+        with_code(&a, "license.early")[0].objects,
+        ["bob@contoso.com"]
+    );
     assert_eq!(a.seats.needed, 2);
 
     // Everyone licensed: not mixed (nobody left to split off).
@@ -497,8 +512,16 @@ fn os_version_exactly_at_minimum_vs_one_below() {
 #[test]
 fn windows_phone_rt_and_8_1_are_unsupported_platforms() {
     for (os, p, v) in [
-        ("Windows Phone 8.1", Platform::WindowsPhone, Some("8.10.14219")),
-        ("Windows 10 Mobile", Platform::WindowsPhone, Some("10.0.15063")),
+        (
+            "Windows Phone 8.1",
+            Platform::WindowsPhone,
+            Some("8.10.14219"),
+        ),
+        (
+            "Windows 10 Mobile",
+            Platform::WindowsPhone,
+            Some("10.0.15063"),
+        ),
         ("Windows RT 8.1", Platform::Windows, None),
         ("Windows 8.1", Platform::Windows, Some("6.3.9600")),
         ("BlackBerry OS", Platform::Other, Some("10.3")),
@@ -570,7 +593,8 @@ fn support_first_products_block_the_tenant() {
         display_name: Some("Intune for Education Add-On".into()),
         ..Default::default()
     });
-    t.products.push(product("INTUNE_EDU", &["INTUNE_EDU"], Some(0), Some(0)));
+    t.products
+        .push(product("INTUNE_EDU", &["INTUNE_EDU"], Some(0), Some(0)));
     let a = check(&t);
     let f = with_code(&a, "tenant.support_required");
     assert_eq!(f.len(), 1);
@@ -624,8 +648,7 @@ fn scope_follows_nested_groups_of_enabled_policies_only() {
     // A device-less user only in a group targeted by a disabled policy is not.
     let mut t = clean_with_free_seats(10);
     t.devices.retain(|d| d.owner != Some(2));
-    t.memberships
-        .retain(|m| m.member != Member::Group(1));
+    t.memberships.retain(|m| m.member != Member::Group(1));
     t.policies.push(BmsPolicy {
         name: "Disabled IT policy".into(),
         comment: None,
@@ -734,8 +757,18 @@ pub fn synthetic(users: u32) -> Tenant {
     let groups = (users / 100).max(1);
     let mut t = Tenant {
         products: vec![
-            product("ENTERPRISEPACK", &["INTUNE_O365"], Some(users as u64), Some(users as u64)),
-            product("SPE_E3", &["INTUNE_A"], Some(users as u64), Some(users as u64 / 10)),
+            product(
+                "ENTERPRISEPACK",
+                &["INTUNE_O365"],
+                Some(users as u64),
+                Some(users as u64),
+            ),
+            product(
+                "SPE_E3",
+                &["INTUNE_A"],
+                Some(users as u64),
+                Some(users as u64 / 10),
+            ),
         ],
         ..Default::default()
     };
@@ -800,7 +833,10 @@ pub fn synthetic(users: u32) -> Tenant {
             });
         }
     }
-    for (i, chunk) in targets.chunks(targets.len().div_ceil(20).max(1)).enumerate() {
+    for (i, chunk) in targets
+        .chunks(targets.len().div_ceil(20).max(1))
+        .enumerate()
+    {
         t.policies.push(BmsPolicy {
             name: format!("Policy {i:02}"),
             comment: None,
@@ -825,11 +861,14 @@ fn synthetic_tenant_runs_linear_and_deterministic() {
     assert!(!with_code(&a, "group.mixed").is_empty());
 }
 
-/// Nanoseconds this thread has spent on a CPU (Linux `schedstat`), so the bench is not fooled
-/// by other processes competing for the cores; `None` elsewhere.
+/// Nanoseconds this process (all threads) has spent on a CPU (Linux `/proc/self/stat`, 10 ms
+/// ticks), so the bench is not fooled by other processes competing for the cores; `None` elsewhere.
 fn thread_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = text.get(text.rfind(')')? + 2..)?;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000_000)
 }
 
 /// `cargo test --test readiness -- --ignored --nocapture bench_1m` prints the time of every check
@@ -848,14 +887,29 @@ fn bench_1m_users() {
             .zip(thread_cpu_ns())
             .map(|(a, b)| format!("{:.0} ms on CPU", (b - a) as f64 / 1e6))
             .unwrap_or_default();
-        eprintln!("{name:<10} {:>8.0} ms wall  {cpu_ms}", wall.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "{name:<10} {:>8.0} ms wall  {cpu_ms}",
+            wall.elapsed().as_secs_f64() * 1e3
+        );
     };
     let mut scope = None;
-    timed("scope", &mut || scope = Some(bms2intune::readiness::Scope::new(&t, &r)));
+    timed("scope", &mut || {
+        scope = Some(bms2intune::readiness::Scope::new(&t, &r))
+    });
     let scope = scope.unwrap();
     timed("seats", &mut || drop(checks::licensing::seats(&scope)));
     timed("groups", &mut || drop(checks::groups::mixed_groups(&scope)));
-    timed("devices", &mut || drop(checks::devices::unsupported_devices(&scope)));
+    timed("classify", &mut || {
+        let n = t
+            .devices
+            .iter()
+            .filter(|d| checks::devices::classify(d, &r) != checks::devices::Verdict::Supported)
+            .count();
+        assert!(n > 0);
+    });
+    timed("devices", &mut || {
+        drop(checks::devices::unsupported_devices(&scope))
+    });
     timed("licensing", &mut || {
         drop(checks::licensing::licensed_early(&scope));
         drop(checks::licensing::usage_location(&scope));

@@ -72,14 +72,17 @@ fn bad_template(file: &str, e: impl std::fmt::Display) -> Error {
 impl Reference {
     /// The reference data compiled into this binary.
     pub fn builtin() -> Result<Reference> {
-        let mut os: SupportedOs = serde_json::from_str(SUPPORTED_OS)
-            .map_err(|e| bad_template("supported-os.json", e))?;
+        let mut os: SupportedOs =
+            serde_json::from_str(SUPPORTED_OS).map_err(|e| bad_template("supported-os.json", e))?;
         for rule in &mut os.platforms {
             if let Some(text) = &rule.minimum_version {
                 rule.minimum = Some(parse_version(text).ok_or_else(|| {
                     bad_template(
                         "supported-os.json",
-                        format!("minimum_version {text:?} of {} is not a version", rule.platform),
+                        format!(
+                            "minimum_version {text:?} of {} is not a version",
+                            rule.platform
+                        ),
                     )
                 })?);
             }
@@ -205,7 +208,9 @@ mod tests {
         assert!(r
             .support_first_match("X", Some("Intune for Education Add-On"))
             .is_some());
-        assert!(r.support_first_match("SPE_E3", Some("Microsoft 365 E3")).is_none());
+        assert!(r
+            .support_first_match("SPE_E3", Some("Microsoft 365 E3"))
+            .is_none());
     }
 
     #[test]
@@ -218,9 +223,18 @@ mod tests {
         assert_eq!(compare_versions(&[15, 8], &[16, 0]), Ordering::Less);
         assert_eq!(compare_versions(&[16, 0, 1], &[16, 0]), Ordering::Greater);
         assert_eq!(compare_version_text("16", &[16, 0]), Some(Ordering::Equal));
-        assert_eq!(compare_version_text("iOS 15.8.3", &[16, 0]), Some(Ordering::Less));
-        assert_eq!(compare_version_text("16.0.1", &[16, 0]), Some(Ordering::Greater));
-        assert_eq!(compare_version_text("10.0.19045", &[10, 0]), Some(Ordering::Greater));
+        assert_eq!(
+            compare_version_text("iOS 15.8.3", &[16, 0]),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            compare_version_text("16.0.1", &[16, 0]),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare_version_text("10.0.19045", &[10, 0]),
+            Some(Ordering::Greater)
+        );
         assert_eq!(compare_version_text("n/a", &[10, 0]), None);
     }
 }

@@ -47,8 +47,11 @@ impl<'t> Scope<'t> {
     pub fn new(tenant: &'t Tenant, reference: &'t Reference) -> Scope<'t> {
         let n_users = tenant.users.len();
         let licensed = tenant.intune_licensed();
-        let product_has_intune: Vec<bool> =
-            tenant.products.iter().map(|p| p.includes_intune()).collect();
+        let product_has_intune: Vec<bool> = tenant
+            .products
+            .iter()
+            .map(|p| p.includes_intune())
+            .collect();
 
         let mut plan_disabled = vec![false; n_users];
         for a in &tenant.license_assignments {
@@ -79,7 +82,9 @@ impl<'t> Scope<'t> {
         let mut group_by_name: HashMap<String, GroupIx> = HashMap::new();
         for (i, g) in tenant.groups.iter().enumerate() {
             if let Some(id) = &g.id {
-                group_by_id.entry(id.trim().to_lowercase()).or_insert(i as GroupIx);
+                group_by_id
+                    .entry(id.trim().to_lowercase())
+                    .or_insert(i as GroupIx);
             }
             group_by_name
                 .entry(g.display_name.trim().to_lowercase())
@@ -185,7 +190,10 @@ impl<'t> Scope<'t> {
             .users
             .get(u as usize)
             .map(|x| {
-                if x.upn.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+                if x.upn
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
                     x.upn.to_lowercase()
                 } else {
                     x.upn.clone()
@@ -219,7 +227,10 @@ impl<'t> Scope<'t> {
             *s = true;
             touched.push(g);
             if let Some((us, gs)) = self.direct.get(g as usize) {
-                users.extend(us.iter().filter(|u| (**u as usize) < self.tenant.users.len()));
+                users.extend(
+                    us.iter()
+                        .filter(|u| (**u as usize) < self.tenant.users.len()),
+                );
                 stack.extend_from_slice(gs);
             }
         }

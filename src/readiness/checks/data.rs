@@ -43,9 +43,7 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
 
     // Users in no group and with no device: nothing to migrate.
     let mut idle: Vec<String> = (0..n_users)
-        .filter(|u| {
-            !scope.in_any_group[*u] && scope.devices_of(*u).is_empty()
-        })
+        .filter(|u| !scope.in_any_group[*u] && scope.devices_of(*u).is_empty())
         .map(|u| scope.upn(u as u32))
         .collect();
     if !idle.is_empty() {
@@ -95,7 +93,11 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
             Severity::Info,
             format!(
                 "{} (not in the migration's scope)",
-                n(disabled_other.len() as u64, "disabled account", "disabled accounts")
+                n(
+                    disabled_other.len() as u64,
+                    "disabled account",
+                    "disabled accounts"
+                )
             ),
             disabled_other,
             "Nothing to do for the migration.",

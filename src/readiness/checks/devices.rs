@@ -19,7 +19,9 @@ pub enum Verdict<'r> {
         note: Option<&'r str>,
     },
     /// The version is below Intune's minimum for the platform.
-    BelowMinimum { minimum: &'r str },
+    BelowMinimum {
+        minimum: &'r str,
+    },
     /// Can't tell: the export gave no version (or there's no rule for the platform).
     Unknown,
 }

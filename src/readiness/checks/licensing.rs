@@ -135,9 +135,7 @@ pub fn licensed_early(scope: &Scope) -> Vec<Finding> {
     let users = upns(
         scope,
         (0..scope.tenant.users.len())
-            .filter(|u| {
-                scope.licensed[*u] && !scope.devices_of(*u).is_empty()
-            })
+            .filter(|u| scope.licensed[*u] && !scope.devices_of(*u).is_empty())
             .map(|u| u as UserIx),
     );
     if users.is_empty() {
@@ -174,7 +172,13 @@ pub fn usage_location(scope: &Scope) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
-    for (mut list, what) in [(missing, "no usage location"), (invalid, "a usage location that is not a two-letter ISO 3166 country code")] {
+    for (mut list, what) in [
+        (missing, "no usage location"),
+        (
+            invalid,
+            "a usage location that is not a two-letter ISO 3166 country code",
+        ),
+    ] {
         if list.is_empty() {
             continue;
         }
@@ -265,7 +269,10 @@ pub fn intune_plan_disabled(scope: &Scope) -> Vec<Finding> {
             .copied()
             .unwrap_or(false)
         {
-            by_product.entry(p.part_number.clone()).or_default().push(a.user);
+            by_product
+                .entry(p.part_number.clone())
+                .or_default()
+                .push(a.user);
         }
     }
     by_product
