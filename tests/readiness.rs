@@ -95,6 +95,7 @@ const BASE_CODES: &[&str] = &[
     "tenant.support_required",
     "license.intune_plan_disabled",
     "policy.cleanup",
+    "policy.setting_not_one_to_one",
     "data.inconsistent",
 ];
 
@@ -123,7 +124,7 @@ fn all_checks_fixture_triggers_every_check_through_the_binary() {
     }
     let s = &report["summary"];
     assert_eq!(s["blocker"], 4);
-    assert_eq!(s["warning"], 11);
+    assert_eq!(s["warning"], 15);
     assert_eq!(s["info"], 8);
     assert_eq!(s["seats"]["available"], 2);
     assert_eq!(s["seats"]["needed"], 8);
@@ -205,7 +206,7 @@ fn all_checks_fixture_triggers_every_check_through_the_binary() {
     // The human summary names counts, seats and remedies.
     let (code, human, _) = bin(&ws, &["readiness"]);
     assert_eq!(code, 0);
-    assert!(human.contains("4 blockers, 11 warnings, 8 info"), "{human}");
+    assert!(human.contains("4 blockers, 15 warnings, 8 info"), "{human}");
     assert!(human.contains("SHORT BY 6"), "{human}");
     assert!(
         human.contains("do: Buy at least 6 more licenses"),
@@ -309,7 +310,7 @@ fn protocol_request_returns_counts_and_every_finding() {
     let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let result = &last["result"];
     assert_eq!(result["summary"]["blocker"], 4, "{stdout}");
-    assert_eq!(result["findings"].as_array().unwrap().len(), 23);
+    assert_eq!(result["findings"].as_array().unwrap().len(), 27);
     assert_eq!(result["fail_on"], "blocker");
     let _ = std::fs::remove_dir_all(&ws);
 }
@@ -703,6 +704,35 @@ fn policy_cleanup_boundaries() {
     let f = with_code(&a, "policy.cleanup.duplicate");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].objects, ["Corporate devices", "Another copy"]);
+}
+
+#[test]
+fn settings_that_do_not_carry_over_one_to_one() {
+    let with_wipe = |attempts: u64, enabled: bool| {
+        let mut t = clean_with_free_seats(10);
+        t.policies[0].enabled = enabled;
+        t.policies[0].settings.insert(
+            "MaxPasswordAttemptsBeforeWipe".into(),
+            serde_json::json!(attempts),
+        );
+        check(&t)
+    };
+    // iOS accepts 2-11 sign-in failures before wipe: 11 carries over, 12 is clamped.
+    assert!(with_wipe(11, true).findings.is_empty());
+    let a = with_wipe(12, true);
+    let f = with_code(&a, "policy.setting_not_one_to_one.clamped");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Warning);
+    assert_eq!(f[0].objects, ["Corporate devices"]);
+    assert!(f[0].message.contains("MaxPasswordAttemptsBeforeWipe"));
+    assert!(
+        f[0].message
+            .contains("passcodeSignInFailureCountBeforeWipe = 11"),
+        "{}",
+        f[0].message
+    );
+    // A disabled policy is not converted: only the cleanup finding.
+    assert_eq!(codes(&with_wipe(12, false)), ["policy.cleanup.disabled"]);
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //! | 6 | `tenant.support_required` | licensing.rs |
 //! | 7 | `license.intune_plan_disabled` | licensing.rs |
 //! | 8 | `policy.cleanup` | policies.rs |
-//! | 9 | `policy.setting_not_one_to_one` | not here yet (needs `crate::policy::caveats`) |
+//! | 9 | `policy.setting_not_one_to_one` | policies.rs (from `crate::policy::caveats`) |
 //! | 10 | `data.inconsistent` | data.rs |
 
 pub mod data;
@@ -50,6 +50,7 @@ pub fn assess(scope: &Scope) -> Assessment {
             f.extend(licensing::support_required(scope));
             f.extend(licensing::intune_plan_disabled(scope));
             f.extend(policies::cleanup(scope));
+            f.extend(policies::settings_not_one_to_one(scope));
             f
         });
         let mut here = licensing::seats(scope);
