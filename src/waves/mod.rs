@@ -447,14 +447,19 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
                 }),
             }
         }
-        let prev_dates: BTreeMap<u32, Option<String>> = previous
+        // A Summary date is a pin when the admin changed it, or when it was already pinned.
+        let prev_dates: BTreeMap<u32, (Option<String>, bool)> = previous
             .iter()
-            .flat_map(|p| p.waves.iter().map(|w| (w.number, w.date.clone())))
+            .flat_map(|p| {
+                p.waves
+                    .iter()
+                    .map(|w| (w.number, (w.date.clone(), w.date_pinned)))
+            })
             .collect();
         for d in &e.dates {
-            let unchanged = prev_dates.get(&d.wave).and_then(|x| x.as_deref())
-                == Some(d.date.to_string().as_str());
-            if !unchanged {
+            let (prev_date, prev_pinned) = prev_dates.get(&d.wave).cloned().unwrap_or_default();
+            let unchanged = prev_date.as_deref() == Some(d.date.to_string().as_str());
+            if !unchanged || prev_pinned {
                 date_pins.push(planner::DatePin {
                     wave: d.wave,
                     date: d.date,

@@ -221,6 +221,9 @@ pub struct Wave {
     pub pilot: bool,
     /// `YYYY-MM-DD`; `null` when no --start was given.
     pub date: Option<String>,
+    /// True when the date was fixed in an edited plan rather than computed from the schedule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub date_pinned: bool,
     /// The Entra group that will carry this wave's Intune license.
     pub group: String,
     pub user_count: u64,
@@ -1249,7 +1252,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             );
         }
     }
-    let mut dates: Vec<Option<Date>> = vec![None; count];
+    let mut dates: Vec<Option<Date>> = Vec::with_capacity(count);
     let mut gate: Option<Date> = None;
     let mut prev: Option<Date> = None;
     for i in 0..count {
@@ -1321,7 +1324,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             }
             None => computed,
         };
-        dates[i] = d;
+        dates.push(d);
         if d.is_some() {
             prev = d;
         }
@@ -1379,6 +1382,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             number: w,
             pilot: w == 0,
             date: dates[i].map(|d| d.to_string()),
+            date_pinned: date_pin.contains_key(&w),
             group: wave_group_name(&o.group_pattern, w),
             user_count: users.len() as u64,
             device_count,
@@ -1509,4 +1513,443 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         violations,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        BmsPolicy, Device, Group, LicenseAssignment, Membership, PolicyKind, Product, ServicePlan,
+        User,
+    };
+
+    /// `n` users u00..; departments cycle over `depts`; every user has one iOS device; group 0
+    /// "Pilot" holds u00 and u01; group 1 "All" is targeted by a policy and nests group 2 "Staff"
+    /// (all users) — so every user is a BMS user through nesting.
+    fn tenant(n: usize, depts: &[&str]) -> Tenant {
+        let mut t = Tenant::default();
+        for i in 0..n {
+            t.users.push(User {
+                upn: format!("u{i:02}@contoso.com"),
+                department: depts.get(i % depts.len().max(1)).map(|d| d.to_string()),
+                usage_location: Some("US".into()),
+                ..Default::default()
+            });
+        }
+        for (i, name) in ["Pilot", "All", "Staff"].iter().enumerate() {
+            t.groups.push(Group {
+                id: Some(format!("00000000-0000-0000-0000-00000000000{i}")),
+                display_name: name.to_string(),
+                dynamic: false,
+            });
+        }
+        t.memberships.push(Membership {
+            group: 0,
+            member: Member::User(0),
+        });
+        t.memberships.push(Membership {
+            group: 0,
+            member: Member::User(1),
+        });
+        t.memberships.push(Membership {
+            group: 1,
+            member: Member::Group(2),
+        });
+        for i in 0..n {
+            t.memberships.push(Membership {
+                group: 2,
+                member: Member::User(i as u32),
+            });
+            t.devices.push(Device {
+                id: Some(format!("ios{i}")),
+                owner: Some(i as u32),
+                owner_upn: None,
+                platform: Platform::Ios,
+                os: "iOS".into(),
+                os_version: Some("17.1".into()),
+                model: None,
+                last_sync: None,
+            });
+        }
+        t.policies.push(BmsPolicy {
+            name: "Block".into(),
+            comment: None,
+            enabled: true,
+            kind: PolicyKind::ConditionalAccess,
+            target_groups: vec!["00000000-0000-0000-0000-000000000001".into()],
+            settings: Default::default(),
+        });
+        t
+    }
+
+    fn with_seats(mut t: Tenant, enabled: u64, consumed: u64) -> Tenant {
+        t.products.push(Product {
+            part_number: "EMS".into(),
+            enabled_units: Some(enabled),
+            consumed_units: Some(consumed),
+            service_plans: vec![ServicePlan {
+                name: "INTUNE_A".into(),
+                id: None,
+            }],
+            ..Default::default()
+        });
+        t
+    }
+
+    fn opts() -> PlanOptions {
+        PlanOptions {
+            pilot_groups: vec!["Pilot".into()],
+            wave_size: 3,
+            ..Default::default()
+        }
+    }
+
+    fn run(t: &Tenant, o: &PlanOptions) -> Result<WavePlan> {
+        run_with(t, o, &ReadinessFacts::default(), &[], &[])
+    }
+
+    fn run_with(
+        t: &Tenant,
+        o: &PlanOptions,
+        f: &ReadinessFacts,
+        pins: &[Pin],
+        dates: &[DatePin],
+    ) -> Result<WavePlan> {
+        plan(&PlanInput {
+            tenant: t,
+            facts: f,
+            options: o,
+            pins,
+            date_pins: dates,
+        })
+    }
+
+    fn users_of(p: &WavePlan, w: u32) -> Vec<String> {
+        p.waves
+            .iter()
+            .find(|x| x.number == w)
+            .map(|x| x.users.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn pilot_is_wave_zero_and_waves_respect_size() {
+        let t = tenant(8, &["A"]);
+        let p = run(&t, &opts()).unwrap();
+        assert_eq!(users_of(&p, 0), vec!["u00@contoso.com", "u01@contoso.com"]);
+        assert!(p.waves[0].pilot);
+        let sizes: Vec<u64> = p.waves.iter().map(|w| w.user_count).collect();
+        assert_eq!(sizes, vec![2, 3, 3]);
+        assert_eq!(
+            p.steps.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(),
+            vec!["pilot", "policy_gate", "wave", "wave"]
+        );
+        assert_eq!(p.waves[1].group, "BMS2Intune Wave 01");
+        assert_eq!(p.waves[1].devices.get("ios"), Some(&3));
+        assert!(p.waves[1].groups_touched.contains(&"All".to_string()));
+        assert_eq!(p.totals.planned, 8);
+        assert_eq!(p.seats.available, None);
+        assert!(p.notes.iter().any(|n| n.code == "seats.unknown"));
+    }
+
+    #[test]
+    fn empty_pilot_is_an_error_unless_no_pilot() {
+        let t = tenant(4, &["A"]);
+        let o = PlanOptions {
+            pilot_groups: vec![],
+            ..opts()
+        };
+        let e = run(&t, &o).unwrap_err();
+        assert_eq!(e.code, "plan.pilot.empty");
+        let o = PlanOptions {
+            no_pilot: true,
+            ..o
+        };
+        let p = run(&t, &o).unwrap();
+        assert_eq!(p.waves.first().map(|w| w.number), Some(1));
+        assert_eq!(
+            p.steps.first().map(|s| s.kind.as_str()),
+            Some("policy_gate")
+        );
+        let e = run(
+            &t,
+            &PlanOptions {
+                pilot_groups: vec!["Nope".into()],
+                ..opts()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "plan.pilot.group_not_found");
+        // by id works too
+        let p = run(
+            &t,
+            &PlanOptions {
+                pilot_groups: vec!["00000000-0000-0000-0000-000000000000".into()],
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert_eq!(p.totals.pilot, 2);
+    }
+
+    #[test]
+    fn seats_run_out_cumulatively() {
+        let t = with_seats(tenant(8, &["A"]), 10, 5); // 5 free
+        let p = run(&t, &opts()).unwrap();
+        assert_eq!(p.seats.available, Some(5));
+        assert_eq!(p.totals.planned, 5);
+        assert_eq!(p.unplaced.len(), 3);
+        assert!(p.unplaced.iter().all(|u| u.code == "seats.exhausted"));
+        assert_eq!(p.seats.shortfall, Some(3));
+        // unknown seat counts are not invented
+        let mut t2 = tenant(3, &["A"]);
+        t2.products.push(Product {
+            part_number: "SPE_E3".into(),
+            service_plans: vec![ServicePlan {
+                name: "INTUNE_A".into(),
+                id: None,
+            }],
+            ..Default::default()
+        });
+        let p = run(&t2, &opts()).unwrap();
+        assert_eq!(p.seats.available, None);
+        assert!(p.seats.source.contains("SPE_E3"));
+    }
+
+    #[test]
+    fn cohesion_keeps_units_together_and_splits_big_ones() {
+        // depts: A (u02,u05,u08 -> 3), B (u03,u06,u09 -> 3), C... with 12 users and 3 depts
+        let t = tenant(12, &["X", "Y", "Z", "Big", "Big", "Big", "Big"]);
+        let o = PlanOptions {
+            keep_together: Some(KeepTogether::Department),
+            wave_size: 4,
+            ..opts()
+        };
+        let p = run(&t, &o).unwrap();
+        let wave_of = |upn: &str| {
+            p.waves
+                .iter()
+                .find(|w| w.users.iter().any(|u| u == upn))
+                .map(|w| w.number)
+        };
+        // Big has u03,u04,u05,u06,u10,u11 minus none in pilot -> 6 users > 4: split
+        assert_eq!(p.splits.len(), 1);
+        assert_eq!(p.splits[0].unit, "department=Big");
+        assert_eq!(p.splits[0].users, 6);
+        assert_eq!(p.splits[0].waves.len(), 2);
+        // X = u07 (u00 is pilot), Y = u08, Z = u02,u09: Z stays together
+        assert_eq!(wave_of("u02@contoso.com"), wave_of("u09@contoso.com"));
+        assert!(p.waves.iter().all(|w| w.pilot || w.user_count <= 4));
+        assert_eq!(p.totals.planned, 12);
+    }
+
+    #[test]
+    fn order_puts_priority_units_first() {
+        let t = tenant(8, &["Sales", "IT"]);
+        let o = PlanOptions {
+            order: Some("department=IT".into()),
+            wave_size: 3,
+            ..opts()
+        };
+        let p = run(&t, &o).unwrap();
+        // IT = odd users; u01 is pilot; u03,u05,u07 go first
+        assert_eq!(
+            users_of(&p, 1),
+            vec!["u03@contoso.com", "u05@contoso.com", "u07@contoso.com"]
+        );
+        let e = run(
+            &t,
+            &PlanOptions {
+                order: Some("colour=red".into()),
+                ..opts()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "plan.order.invalid");
+    }
+
+    #[test]
+    fn held_back_and_already_migrated_users() {
+        let mut t = with_seats(tenant(6, &["A"]), 100, 0);
+        t.license_assignments.push(LicenseAssignment {
+            user: 5,
+            product: 0,
+            disabled_plans: vec![],
+        });
+        let mut f = ReadinessFacts::default();
+        f.no_usage_location.insert("u02@contoso.com".into());
+        f.unsupported_only.insert("u03@contoso.com".into());
+        let p = run_with(&t, &opts(), &f, &[], &[]).unwrap();
+        assert_eq!(p.already_migrated, vec!["u05@contoso.com"]);
+        assert_eq!(p.held_back.len(), 1);
+        assert_eq!(p.held_back[0].code, "user.no_usage_location");
+        assert!(users_of(&p, 1).contains(&"u03@contoso.com".to_string()));
+        let o = PlanOptions {
+            skip_unsupported: true,
+            ..opts()
+        };
+        let p = run_with(&t, &o, &f, &[], &[]).unwrap();
+        let codes: Vec<&str> = p.held_back.iter().map(|h| h.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            vec!["user.no_usage_location", "device.unsupported_only"]
+        );
+        assert_eq!(p.totals.planned, 3);
+    }
+
+    #[test]
+    fn pins_are_honoured_and_violations_reported() {
+        let t = with_seats(tenant(10, &["A"]), 100, 0);
+        let mut f = ReadinessFacts::default();
+        f.no_usage_location.insert("u09@contoso.com".into());
+        let pin = |u: u32, w: u32| Pin {
+            user: u,
+            wave: w,
+            source: format!("test {u}"),
+        };
+        let pins = vec![
+            pin(9, 1),
+            pin(2, 3),
+            pin(3, 2),
+            pin(4, 2),
+            pin(5, 2),
+            pin(6, 2),
+        ];
+        let p = run_with(&t, &opts(), &f, &pins, &[]).unwrap();
+        assert_eq!(
+            users_of(&p, 3).first().map(String::as_str),
+            Some("u02@contoso.com")
+        );
+        assert_eq!(users_of(&p, 2).len(), 4);
+        let codes: Vec<&str> = p.violations.iter().map(|v| v.code.as_str()).collect();
+        assert!(codes.contains(&"pin.held_back"), "{codes:?}");
+        assert!(codes.contains(&"pin.over_capacity"), "{codes:?}");
+        // the free users fill wave 1 first, then the room left in wave 3
+        assert_eq!(users_of(&p, 1), vec!["u07@contoso.com", "u08@contoso.com"]);
+        // pin to wave 0 with no pilot
+        let o = PlanOptions {
+            no_pilot: true,
+            pilot_groups: vec![],
+            ..opts()
+        };
+        let p = run_with(&t, &o, &f, &[pin(4, 0)], &[]).unwrap();
+        assert_eq!(p.violations[0].code, "pin.before_pilot");
+        // pins over the free seats
+        let t2 = with_seats(tenant(10, &["A"]), 3, 0);
+        let p = run_with(&t2, &opts(), &f, &[pin(3, 2), pin(4, 2)], &[]).unwrap();
+        assert!(p.violations.iter().any(|v| v.code == "pin.over_seats"));
+    }
+
+    #[test]
+    fn schedule_uses_business_days_soak_and_date_pins() {
+        let t = tenant(8, &["A"]);
+        // 2026-11-27 is a Friday
+        let o = PlanOptions {
+            start: Some("2026-11-27".into()),
+            every: 7,
+            soak_days: 3,
+            ..opts()
+        };
+        let p = run(&t, &o).unwrap();
+        let dates: Vec<Option<String>> = p.waves.iter().map(|w| w.date.clone()).collect();
+        // pilot Fri 27; gate Mon 30 (27+3); wave 1 Tue Dec 1; wave 2 Tue Dec 8
+        assert_eq!(
+            dates,
+            vec![
+                Some("2026-11-27".into()),
+                Some("2026-12-01".into()),
+                Some("2026-12-08".into())
+            ]
+        );
+        assert_eq!(p.steps[1].date.as_deref(), Some("2026-11-30"));
+        let o2 = PlanOptions {
+            start: Some("2026-11-28".into()),
+            ..o.clone()
+        };
+        let p = run(&t, &o2).unwrap();
+        assert_eq!(p.waves[0].date.as_deref(), Some("2026-11-30"));
+        assert!(p.notes.iter().any(|n| n.code == "schedule.start_moved"));
+        let dp = vec![DatePin {
+            wave: 1,
+            date: Date::parse("2026-11-28").unwrap(),
+            source: "x".into(),
+        }];
+        let p = run_with(&t, &o, &ReadinessFacts::default(), &[], &dp).unwrap();
+        let codes: Vec<&str> = p.violations.iter().map(|v| v.code.as_str()).collect();
+        assert_eq!(codes, vec!["wave.not_working_day", "wave.before_pilot"]);
+        assert_eq!(p.waves[2].date.as_deref(), Some("2026-12-07"));
+    }
+
+    #[test]
+    fn plans_are_deterministic() {
+        let t = with_seats(tenant(40, &["A", "B", "C", "D", "E"]), 30, 0);
+        let o = PlanOptions {
+            keep_together: Some(KeepTogether::Department),
+            wave_size: 7,
+            start: Some("2026-12-01".into()),
+            ..opts()
+        };
+        let a = serde_json::to_vec_pretty(&run(&t, &o).unwrap()).unwrap();
+        let b = serde_json::to_vec_pretty(&run(&t, &o).unwrap()).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn keep_together_group_uses_the_smallest_direct_group() {
+        let mut t = tenant(8, &["A"]);
+        t.groups.push(Group {
+            id: Some("g-team".into()),
+            display_name: "Team".into(),
+            dynamic: false,
+        });
+        for u in [2u32, 5, 7] {
+            t.memberships.push(Membership {
+                group: 3,
+                member: Member::User(u),
+            });
+        }
+        let o = PlanOptions {
+            keep_together: Some(KeepTogether::Group),
+            wave_size: 3,
+            ..opts()
+        };
+        let p = run(&t, &o).unwrap();
+        assert_eq!(
+            users_of(&p, 1),
+            vec!["u02@contoso.com", "u05@contoso.com", "u07@contoso.com"]
+        );
+        assert!(p.waves[1].groups_touched.contains(&"Team".to_string()));
+    }
+
+    #[test]
+    fn max_devices_bounds_waves() {
+        let mut t = tenant(6, &["A"]);
+        for i in 0..6u32 {
+            t.devices.push(Device {
+                id: Some(format!("d{i}")),
+                owner: Some(i),
+                owner_upn: None,
+                platform: Platform::Android,
+                os: "Android".into(),
+                os_version: None,
+                model: None,
+                last_sync: None,
+            });
+        }
+        let o = PlanOptions {
+            max_devices: Some(5),
+            wave_size: 10,
+            ..opts()
+        };
+        let p = run(&t, &o).unwrap();
+        // every user has 2 devices; 4 free users, at most 5 devices (2 users) per wave
+        assert!(p
+            .waves
+            .iter()
+            .filter(|w| !w.pilot)
+            .all(|w| w.device_count <= 5));
+        assert_eq!(p.waves.iter().filter(|w| !w.pilot).count(), 2);
+        assert_eq!(p.waves[1].devices.get("android"), Some(&2));
+        assert_eq!(p.waves[1].devices.get("ios"), Some(&2));
+    }
 }

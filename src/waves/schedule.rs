@@ -138,7 +138,8 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn is_working(&self, d: Date) -> bool {
-        !(self.business_days && d.is_weekend()) && !self.holidays.contains(&d)
+        let weekend = self.business_days && d.is_weekend();
+        !weekend && !self.holidays.contains(&d)
     }
 
     /// The first working day on or after `d`.

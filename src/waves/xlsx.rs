@@ -136,7 +136,7 @@ fn sheets(plan: &WavePlan, tenant: &Tenant) -> Vec<Sheet> {
                 row.push(Cell::s(&w.group));
                 row.push(Cell::s(w.groups_touched.join("; ")));
             }
-            None => row.extend(std::iter::repeat_n(Cell::Empty, 10)),
+            None => row.extend(std::iter::repeat(Cell::Empty).take(10)),
         }
         row.push(step.requires.clone().map(Cell::Str).unwrap_or(Cell::Empty));
         summary.rows.push(row);
