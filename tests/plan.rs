@@ -745,3 +745,136 @@ fn protocol_params_are_checked() {
     assert_eq!(results[1]["ok"], false);
     assert_eq!(results[1]["error"]["code"], "protocol.params.unknown");
 }
+
+/// 1M users / 100k groups / 3M memberships / 1M devices. `cargo test --release --test plan -- --ignored --nocapture bench`
+#[test]
+#[ignore]
+fn bench_plan_1m_users_100k_groups() {
+    use bms2intune::waves::planner::{self, KeepTogether, PlanOptions, ReadinessFacts};
+    use std::time::Instant;
+    let n = 1_000_000u32;
+    let g = 100_000u32;
+    let t0 = Instant::now();
+    let mut t = Tenant::default();
+    for i in 0..n {
+        t.users.push(User {
+            upn: format!("user{i:07}@contoso.com"),
+            department: Some(format!("Dept {}", i % 500)),
+            office: Some(format!("Office {}", i % 97)),
+            manager_upn: Some(format!("user{:07}@contoso.com", (i / 8) * 8)),
+            usage_location: Some("US".into()),
+            ..Default::default()
+        });
+        t.devices.push(Device {
+            id: Some(format!("d{i}")),
+            owner: Some(i),
+            owner_upn: None,
+            platform: [Platform::Ios, Platform::Android, Platform::Windows][(i % 3) as usize],
+            os: "x".into(),
+            os_version: None,
+            model: None,
+            last_sync: None,
+        });
+    }
+    for j in 0..g {
+        t.groups.push(Group {
+            id: Some(format!("g{j:06}")),
+            display_name: format!("Group {j}"),
+            dynamic: false,
+        });
+    }
+    for i in 0..n {
+        for k in 0..3u32 {
+            t.memberships.push(Membership {
+                group: (i.wrapping_mul(7919).wrapping_add(k * 33_331)) % g,
+                member: Member::User(i),
+            });
+        }
+    }
+    for j in 0..100 {
+        t.memberships.push(Membership {
+            group: 0,
+            member: Member::Group(j + 1),
+        });
+    }
+    t.policies.push(BmsPolicy {
+        name: "p".into(),
+        comment: None,
+        enabled: true,
+        kind: PolicyKind::ConditionalAccess,
+        target_groups: vec!["g000000".into()],
+        settings: Default::default(),
+    });
+    t.products.push(Product {
+        part_number: "EMS".into(),
+        enabled_units: Some(2_000_000),
+        consumed_units: Some(0),
+        service_plans: vec![ServicePlan {
+            name: "INTUNE_A".into(),
+            id: None,
+        }],
+        ..Default::default()
+    });
+    let build = t0.elapsed();
+    let mut facts = ReadinessFacts::default();
+    for i in (0..n).step_by(100) {
+        facts
+            .no_usage_location
+            .insert(format!("user{i:07}@contoso.com"));
+    }
+    for (label, keep) in [
+        ("none", None),
+        ("department", Some(KeepTogether::Department)),
+        ("manager", Some(KeepTogether::Manager)),
+        ("group", Some(KeepTogether::Group)),
+    ] {
+        let o = PlanOptions {
+            pilot_groups: vec!["Group 5".into()],
+            wave_size: 500,
+            max_devices: Some(600),
+            keep_together: keep,
+            start: Some("2027-01-04".into()),
+            ..Default::default()
+        };
+        let t1 = Instant::now();
+        let p = planner::plan(&planner::PlanInput {
+            tenant: &t,
+            facts: &facts,
+            options: &o,
+            pins: &[],
+            date_pins: &[],
+        })
+        .unwrap();
+        let plan_ms = t1.elapsed().as_millis();
+        let t2 = Instant::now();
+        let json = serde_json::to_vec_pretty(&p).unwrap();
+        let json_ms = t2.elapsed().as_millis();
+        let t3 = Instant::now();
+        let csv = bms2intune::waves::xlsx::to_csv(&p).unwrap();
+        let csv_ms = t3.elapsed().as_millis();
+        eprintln!("keep_together={label}: plan {plan_ms} ms, json {json_ms} ms ({} MB), csv {csv_ms} ms; waves {}, planned {}, held {}, splits {}", json.len() / 1_000_000, p.waves.len(), p.totals.planned, p.totals.held_back, p.splits.len());
+        drop(csv);
+    }
+    let o = PlanOptions {
+        pilot_groups: vec!["Group 5".into()],
+        wave_size: 5000,
+        ..Default::default()
+    };
+    let p = planner::plan(&planner::PlanInput {
+        tenant: &t,
+        facts: &facts,
+        options: &o,
+        pins: &[],
+        date_pins: &[],
+    })
+    .unwrap();
+    let t4 = Instant::now();
+    let x = bms2intune::waves::xlsx::to_xlsx(&p, &t).unwrap();
+    eprintln!(
+        "xlsx (wave size 5000, {} sheets): {} ms, {} MB; tenant build {} ms",
+        p.waves.len() + 4,
+        t4.elapsed().as_millis(),
+        x.len() / 1_000_000,
+        build.as_millis()
+    );
+}

@@ -582,7 +582,15 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     let o = input.options;
     validate_options(o)?;
     let n = t.users.len();
-    let index = t.index();
+    let by_id: HashMap<String, GroupIx> = t
+        .groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            g.id.as_ref()
+                .map(|id| (id.trim().to_lowercase(), i as GroupIx))
+        })
+        .collect();
     let direct = t.direct_members();
     let licensed = t.intune_licensed();
     let mut notes: Vec<Note> = Vec::new();
@@ -613,12 +621,14 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     for p in &t.policies {
         for g in &p.target_groups {
             let k = g.trim().to_lowercase();
-            match index
-                .group_by_id
-                .get(&k)
-                .or_else(|| index.group_by_name.get(&k))
-            {
-                Some(&gi) => {
+            let by_name = || {
+                t.groups
+                    .iter()
+                    .position(|g| g.display_name.trim().to_lowercase() == k)
+                    .map(|i| i as GroupIx)
+            };
+            match by_id.get(&k).copied().or_else(by_name) {
+                Some(gi) => {
                     targeted_groups.insert(gi);
                 }
                 None => {
@@ -666,7 +676,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     if !o.no_pilot {
         let mut roots = Vec::new();
         for name in &o.pilot_groups {
-            roots.push(resolve_group(t, &index.group_by_id, "pilot", name)?);
+            roots.push(resolve_group(t, &by_id, "pilot", name)?);
         }
         closure_users(t, &direct, &roots, &mut in_pilot);
     }
@@ -709,25 +719,24 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     if unsupported_planned > 0 {
         note(&mut notes, "users.unsupported_only_planned", format!("{unsupported_planned} users have only devices Intune does not support; they are planned anyway (pass --skip-unsupported to hold them back)"));
     }
-    let mut unknown_facts = 0usize;
-    for upn in input
-        .facts
-        .no_usage_location
-        .iter()
-        .chain(input.facts.unsupported_only.iter())
-    {
-        if !index.user_by_upn.contains_key(upn) {
-            unknown_facts += 1;
-        }
-    }
-    if unknown_facts > 0 {
-        note(&mut notes, "readiness.unknown_users", format!("readiness.json names {unknown_facts} users that are not in the tenant snapshot; run `bms2intune readiness` again after importing"));
-    }
-
     // UPN order, for stable unit tie-breaks and sorted output.
     let mut by_upn: Vec<UserIx> = (0..n as UserIx).collect();
     if !upns.windows(2).all(|w| w[0] <= w[1]) {
         by_upn.sort_unstable_by(|a, b| upns[*a as usize].cmp(&upns[*b as usize]).then(a.cmp(b)));
+    }
+    let unknown_facts = input
+        .facts
+        .no_usage_location
+        .iter()
+        .chain(input.facts.unsupported_only.iter())
+        .filter(|f| {
+            by_upn
+                .binary_search_by(|u| upns[*u as usize].as_str().cmp(f.as_str()))
+                .is_err()
+        })
+        .count();
+    if unknown_facts > 0 {
+        note(&mut notes, "readiness.unknown_users", format!("readiness.json names {unknown_facts} users that are not in the tenant snapshot; run `bms2intune readiness` again after importing"));
     }
     let mut upn_rank = vec![0u32; n];
     for (r, &u) in by_upn.iter().enumerate() {
@@ -869,7 +878,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         match key {
             KeepTogether::Group => {
                 for (pos, v) in spec.values.iter().enumerate() {
-                    let g = resolve_group(t, &index.group_by_id, "order", v)?;
+                    let g = resolve_group(t, &by_id, "order", v)?;
                     order_groups.push(g);
                     for u in t.transitive_users(&direct, g) {
                         if let Some(r) = rank.get_mut(u as usize) {
@@ -1184,7 +1193,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     let mut tracked: BTreeSet<GroupIx> = targeted_groups.clone();
     if !o.no_pilot {
         for name in &o.pilot_groups {
-            tracked.insert(resolve_group(t, &index.group_by_id, "pilot", name)?);
+            tracked.insert(resolve_group(t, &by_id, "pilot", name)?);
         }
     }
     tracked.extend(order_groups.iter().copied());
@@ -1351,25 +1360,30 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         Platform::Other,
     ];
     let mut waves = Vec::with_capacity(count);
-    let dbu = t.devices_by_user();
-    let mut devices_planned = 0u64;
-    for (i, users) in members.iter().enumerate() {
-        let w = first + i as u32;
-        let mut devices: BTreeMap<String, u64> = all_platforms
+    // Devices per wave and platform, in one pass over the devices.
+    let mut wave_devices: Vec<BTreeMap<String, u64>> = vec![
+        all_platforms
             .iter()
             .map(|p| (p.as_str().to_string(), 0))
             .collect();
-        let mut device_count = 0u64;
-        for &u in users {
-            for &d in dbu.get(u as usize).map(|v| v.as_slice()).unwrap_or(&[]) {
-                if let Some(dev) = t.devices.get(d) {
-                    *devices
-                        .entry(dev.platform.as_str().to_string())
-                        .or_default() += 1;
-                    device_count += 1;
-                }
+        count
+    ];
+    for d in &t.devices {
+        let w = d
+            .owner
+            .and_then(|o| wave_of.get(o as usize).copied())
+            .unwrap_or(NONE);
+        if w != NONE && w >= first {
+            if let Some(m) = wave_devices.get_mut((w - first) as usize) {
+                *m.entry(d.platform.as_str().to_string()).or_default() += 1;
             }
         }
+    }
+    let mut devices_planned = 0u64;
+    for (i, users) in members.iter().enumerate() {
+        let w = first + i as u32;
+        let devices = wave_devices.get(i).cloned().unwrap_or_default();
+        let device_count: u64 = devices.values().sum();
         devices_planned += device_count;
         if users.is_empty() {
             note(
