@@ -180,7 +180,8 @@ pub struct SeatSummary {
     pub source: String,
     /// Seats the plan uses (users in waves, pilot included).
     pub planned: u64,
-    /// Users to migrate (not held back, not already migrated): what a full migration needs.
+    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included), the
+    /// same definition as readiness's `seats.needed`.
     pub needed: u64,
     /// `needed − available` when positive.
     pub shortfall: Option<u64>,
@@ -1491,7 +1492,8 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     }
 
     let planned: u64 = waves.iter().map(|w| w.user_count).sum();
-    let needed = planned + unplaced.len() as u64;
+    // Same definition as readiness's seats.needed: BMS users minus the Intune-licensed ones.
+    let needed = planned + unplaced.len() as u64 + held_back.len() as u64;
     let totals = PlanTotals {
         users_in_tenant: n as u64,
         bms_users,
