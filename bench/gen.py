@@ -9,7 +9,7 @@ Writes into DIR (python3 standard library only, deterministic for a given N):
                      postal codes as numbers), sheet "Users"
   groups.csv         Entra "Download groups" (N/10 groups)
   group-members.csv  long format, ~10 memberships per user (10*N rows) plus a few nested groups
-  products.csv       skuPartNumber, skuId, displayName, enabledUnits, consumedUnits
+  products.csv       SkuPartNumber, SkuId, Product, EnabledUnits, ConsumedUnits
   devices.csv        Intune "All devices" export (53 columns), ~1.3 devices per user
   bms-policies.json  the BMS policy bundle: 3 policies targeting 200 groups
 Same headers as examples/sample-tenant (see examples/generate_sample.py).

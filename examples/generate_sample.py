@@ -8,7 +8,7 @@ it again rewrites every file byte for byte. The files use the real export format
   users.csv          Microsoft 365 admin center "Export users" (variant B headers, UTF-8 BOM, CRLF)
   groups.csv         Entra admin center "Download groups" (camelCase headers)
   group-members.csv  group members in long format: one row per (group, member); one nested group
-  products.csv       the tenant's products with seats (Graph subscribedSku fields)
+  products.csv       the tenant's products with seats (Get-MgSubscribedSku | Export-Csv)
   devices.csv        Intune admin center "All devices" export (53 columns) of the BMS devices
   bms-policies.json  the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
 
@@ -53,7 +53,9 @@ MEMBERS_HEADERS = [
     "memberType",
 ]
 
-PRODUCTS_HEADERS = ["skuPartNumber", "skuId", "displayName", "enabledUnits", "consumedUnits"]
+# As `Get-MgSubscribedSku | Select-Object SkuPartNumber, SkuId, @{n="Product";...},
+#   @{n="EnabledUnits";e={$_.PrepaidUnits.Enabled}}, ConsumedUnits | Export-Csv` writes it (all quoted).
+PRODUCTS_HEADERS = ["SkuPartNumber", "SkuId", "Product", "EnabledUnits", "ConsumedUnits"]
 
 DEVICES_HEADERS = [
     "Device ID", "Device name", "Enrollment date", "Last check-in", "Azure AD Device ID",
@@ -384,9 +386,10 @@ def build(g):
     return users, G, devices, products, facts
 
 
-def write_csv(path, headers, rows, bom=True):
+def write_csv(path, headers, rows, bom=True, quote_all=False):
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv.writer(buf, lineterminator="\r\n",
+                   quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
     w.writerow(headers)
     w.writerows(rows)
     with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
@@ -595,7 +598,7 @@ def generate(out):
               list(members_rows(G, users)))
     write_csv(os.path.join(out, "products.csv"), PRODUCTS_HEADERS,
               [[p["part"], p["sku"], p["name"], p["enabled"], p["consumed"]] for p in products],
-              bom=False)
+              bom=False, quote_all=True)
     write_csv(os.path.join(out, "devices.csv"), DEVICES_HEADERS, list(devices_rows(g, devices)))
     with open(os.path.join(out, "bms-policies.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(policies(g, G), f, indent=2, ensure_ascii=False)
