@@ -236,6 +236,7 @@ def main():
     slow_max = parse_size(a.slow_max)
     os.makedirs(OUT, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()
 
     build_err = None
     if not a.no_build:
@@ -292,7 +293,8 @@ def main():
         bms("whole tenant", "bms2intune plan",
             ["plan", "--pilot-group", "BMS Pilot"], "plan")
 
-    write_results(rows, sizes, started, gen_times, build_err)
+    load = (load_before, os.getloadavg())
+    write_results(rows, sizes, started, gen_times, build_err, load)
     return 0
 
 
@@ -329,7 +331,7 @@ def ratio_text(other, ours):
     return f"{ours / other:.1f}x faster"
 
 
-def write_results(rows, sizes, started, gen_times, build_err):
+def write_results(rows, sizes, started, gen_times, build_err, load):
     ref = {}  # (size, input) -> bms2intune import wall
     for n, inp, tool, r in rows:
         if tool == "bms2intune import" and r["status"] == "ok":
@@ -370,6 +372,9 @@ def write_results(rows, sizes, started, gen_times, build_err):
     md = [f"# bms2intune benchmark results", "",
           f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
           f"- Machine: {machine()}",
+          f"- Load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load[0])}, "
+          f"at end {'/'.join(f'{x:.1f}' for x in load[1])}: on a shared machine, other work "
+          "inflates every figure alike",
           f"- Code: {git_rev()}",
           f"- Command: `bench/run.sh {' '.join(sys.argv[1:])}`".replace("  ", " "),
           f"- Baselines: {baseline_versions() or 'not installed'}; Python {platform.python_version()}",
