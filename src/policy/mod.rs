@@ -303,7 +303,13 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
                         policy: Option<&str>,
                         warnings: &mut Vec<ConvertWarning>| {
         let mut out = Vec::new();
-        for key in list {
+        // Liberal about MultiValuedProperty shapes: "a,b" or "a; b" in one entry.
+        let keys = list
+            .iter()
+            .flat_map(|k| k.split([',', ';']))
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        for key in keys {
             match resolve_group(&tenant, &ix, key) {
                 Ok(g) => {
                     if g.display_name.is_none() {
