@@ -122,13 +122,17 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
             .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
             .filter(|u| !u.is_empty());
         let label = scope.device_label(i);
-        let of = owner.as_deref().unwrap_or("unknown owner");
         let os = if d.os.trim().is_empty() {
             platform_label(d.platform)
         } else {
             d.os.trim()
         };
         let version = version_text(d).unwrap_or("");
+        let os_version = if version.is_empty() {
+            os.to_string()
+        } else {
+            format!("{os} {version}")
+        };
         let finding = match verdict {
             Verdict::Supported => continue,
             Verdict::UnsupportedPlatform { marker, note } => {
@@ -138,12 +142,14 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 Finding::new(
                     "device.unsupported.platform",
                     Severity::Warning,
-                    format!(
-                        "device {label} ({of}): {os} {version} is not supported by Intune{}{}{}; it loses its BMS settings when the user is licensed",
-                        marker.map(|m| format!(" (matches '{m}')")).unwrap_or_default(),
-                        if note.is_some() { ": " } else { "" },
-                        note.unwrap_or("")
-                    ),
+                    match (marker, note) {
+                        (Some(m), Some(note)) => format!(
+                            "{os_version} is not migrated (matches '{m}': {note}); the device loses its BMS settings when its user is licensed"
+                        ),
+                        _ => format!(
+                            "{os_version} is not supported by Intune; the device loses its BMS settings when its user is licensed"
+                        ),
+                    },
                     Vec::new(),
                     "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
                 )
@@ -157,7 +163,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                     "device.unsupported.os_version",
                     Severity::Warning,
                     format!(
-                        "device {label} ({of}): {p} {} is below Intune's minimum {minimum} (as of {}); it loses its BMS settings when the user is licensed",
+                        "{p} {} is below Intune's minimum {minimum} (as of {}); the device loses its BMS settings when its user is licensed",
                         if version.is_empty() { os } else { version },
                         r.os.as_of
                     ),
@@ -169,7 +175,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 "device.unsupported.version_unknown",
                 Severity::Info,
                 format!(
-                    "device {label} ({of}): {} version unknown (the export gave none), so readiness can't tell whether Intune supports it",
+                    "{} version unknown (the export gave none), so readiness can't tell whether Intune supports the device",
                     platform_label(d.platform)
                 ),
                 Vec::new(),
