@@ -2,6 +2,7 @@
 //! templates/readiness/supported-os.json). Their users lose the BMS settings when licensed.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use crate::model::{Device, Platform};
 use crate::readiness::finding::{n, Finding, Severity};
@@ -110,8 +111,18 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut unsupported = vec![false; t.devices.len()];
     let mut buf = String::new();
+    // Tenants have a few hundred distinct OS/version pairs across millions of devices.
+    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict> = HashMap::new();
     for (i, d) in t.devices.iter().enumerate() {
-        let verdict = classify_with(d, r, &mut buf);
+        let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
+        let verdict = match seen.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = classify_with(d, r, &mut buf);
+                seen.insert(key, v);
+                v
+            }
+        };
         if verdict == Verdict::Supported {
             continue;
         }
