@@ -380,31 +380,101 @@ fn resolve_group(
     }
 }
 
-/// Transitive users of several groups at once (a user is marked once).
-fn closure_users(
-    tenant: &Tenant,
-    direct: &[(Vec<UserIx>, Vec<GroupIx>)],
-    roots: &[GroupIx],
-    mark: &mut [bool],
-) {
-    let mut seen = vec![false; tenant.groups.len()];
-    let mut stack: Vec<GroupIx> = roots.to_vec();
-    while let Some(g) = stack.pop() {
-        let Some(s) = seen.get_mut(g as usize) else {
-            continue;
-        };
-        if *s {
-            continue;
+/// Direct memberships in compressed form (one array per kind, offsets per group): no per-group
+/// allocation, so a hundred thousand groups cost two vectors.
+struct Members {
+    user_start: Vec<usize>,
+    users: Vec<UserIx>,
+    group_start: Vec<usize>,
+    groups: Vec<GroupIx>,
+}
+
+impl Members {
+    fn new(t: &Tenant) -> Members {
+        let g = t.groups.len();
+        let (mut uc, mut gc) = (vec![0usize; g + 1], vec![0usize; g + 1]);
+        for m in &t.memberships {
+            let gi = m.group as usize;
+            if gi >= g {
+                continue;
+            }
+            match m.member {
+                Member::User(_) => uc[gi + 1] += 1,
+                Member::Group(_) => gc[gi + 1] += 1,
+            }
         }
-        *s = true;
-        if let Some((users, groups)) = direct.get(g as usize) {
-            for &u in users {
-                if let Some(m) = mark.get_mut(u as usize) {
-                    *m = true;
+        for i in 0..g {
+            uc[i + 1] += uc[i];
+            gc[i + 1] += gc[i];
+        }
+        let mut users = vec![0; uc[g]];
+        let mut groups = vec![0; gc[g]];
+        let (mut ucur, mut gcur) = (uc.clone(), gc.clone());
+        for m in &t.memberships {
+            let gi = m.group as usize;
+            if gi >= g {
+                continue;
+            }
+            match m.member {
+                Member::User(u) => {
+                    users[ucur[gi]] = u;
+                    ucur[gi] += 1;
+                }
+                Member::Group(x) => {
+                    groups[gcur[gi]] = x;
+                    gcur[gi] += 1;
                 }
             }
-            stack.extend_from_slice(groups);
         }
+        Members {
+            user_start: uc,
+            users,
+            group_start: gc,
+            groups,
+        }
+    }
+
+    fn direct_users(&self, g: GroupIx) -> &[UserIx] {
+        let g = g as usize;
+        match (self.user_start.get(g), self.user_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.users.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    fn direct_groups(&self, g: GroupIx) -> &[GroupIx] {
+        let g = g as usize;
+        match (self.group_start.get(g), self.group_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.groups.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Calls `f` for every user of `roots` and their nested groups (a user may come more than
+    /// once); cycles are walked once.
+    fn for_each_user(&self, roots: &[GroupIx], mut f: impl FnMut(UserIx)) {
+        let mut seen = vec![false; self.user_start.len().saturating_sub(1)];
+        let mut stack: Vec<GroupIx> = roots.to_vec();
+        while let Some(g) = stack.pop() {
+            let Some(s) = seen.get_mut(g as usize) else {
+                continue;
+            };
+            if *s {
+                continue;
+            }
+            *s = true;
+            self.direct_users(g).iter().for_each(|&u| f(u));
+            stack.extend_from_slice(self.direct_groups(g));
+        }
+    }
+
+    /// Marks every user of `roots` (transitively).
+    fn mark(&self, roots: &[GroupIx], mark: &mut [bool]) {
+        self.for_each_user(roots, |u| {
+            if let Some(m) = mark.get_mut(u as usize) {
+                *m = true;
+            }
+        });
     }
 }
 
@@ -627,7 +697,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
                 .map(|id| (id.trim().to_lowercase(), i as GroupIx))
         })
         .collect();
-    let direct = t.direct_members();
+    let direct = Members::new(t);
     let licensed = t.intune_licensed();
     let mut notes: Vec<Note> = Vec::new();
     let mut violations: Vec<Violation> = Vec::new();
@@ -680,7 +750,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     }
     let roots: Vec<GroupIx> = targeted_groups.iter().copied().collect();
     let mut in_target = vec![false; n];
-    closure_users(t, &direct, &roots, &mut in_target);
+    direct.mark(&roots, &mut in_target);
 
     laps.mark("targets");
     // Pins: last one per user wins (sources are ordered); wave 0 pins need a pilot.
@@ -716,7 +786,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         for name in &o.pilot_groups {
             roots.push(resolve_group(t, &by_id, "pilot", name)?);
         }
-        closure_users(t, &direct, &roots, &mut in_pilot);
+        direct.mark(&roots, &mut in_pilot);
     }
 
     // Lower-case UPNs (borrowed when already lower-case) and the UPN order, for stable tie-breaks
@@ -943,11 +1013,11 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
                 for (pos, v) in spec.values.iter().enumerate() {
                     let g = resolve_group(t, &by_id, "order", v)?;
                     order_groups.push(g);
-                    for u in t.transitive_users(&direct, g) {
+                    direct.for_each_user(&[g], |u| {
                         if let Some(r) = rank.get_mut(u as usize) {
                             *r = (*r).min(pos as u32);
                         }
-                    }
+                    });
                 }
             }
             _ => {
@@ -1335,14 +1405,14 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
             .map(|g| g.display_name.as_str())
             .unwrap_or("");
         let mut hit = vec![false; count];
-        for u in t.transitive_users(&direct, g) {
+        direct.for_each_user(&[g], |u| {
             let w = wave_of.get(u as usize).copied().unwrap_or(NONE);
             if w != NONE && w >= first {
                 if let Some(h) = hit.get_mut((w - first) as usize) {
                     *h = true;
                 }
             }
-        }
+        });
         for (i, h) in hit.iter().enumerate() {
             if *h {
                 touched[i].insert(name);
@@ -1493,24 +1563,32 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     ];
     let mut waves = Vec::with_capacity(count);
     // Devices per wave and platform, in one pass over the devices.
-    let mut wave_devices: Vec<BTreeMap<String, u64>> = vec![
-        all_platforms
-            .iter()
-            .map(|p| (p.as_str().to_string(), 0))
-            .collect();
-        count
-    ];
+    let slot = |p: Platform| all_platforms.iter().position(|x| *x == p).unwrap_or(0);
+    let mut per_wave = vec![[0u64; 6]; count];
     for d in &t.devices {
         let w = d
             .owner
             .and_then(|o| wave_of.get(o as usize).copied())
             .unwrap_or(NONE);
         if w != NONE && w >= first {
-            if let Some(m) = wave_devices.get_mut((w - first) as usize) {
-                *m.entry(d.platform.as_str().to_string()).or_default() += 1;
+            if let Some(c) = per_wave
+                .get_mut((w - first) as usize)
+                .and_then(|m| m.get_mut(slot(d.platform)))
+            {
+                *c += 1;
             }
         }
     }
+    let wave_devices: Vec<BTreeMap<String, u64>> = per_wave
+        .iter()
+        .map(|c| {
+            all_platforms
+                .iter()
+                .zip(c.iter())
+                .map(|(p, n)| (p.as_str().to_string(), *n))
+                .collect()
+        })
+        .collect();
     let mut devices_planned = 0u64;
     for (i, users) in members.iter().enumerate() {
         let w = first + i as u32;
@@ -2103,5 +2181,40 @@ mod tests {
         assert_eq!(p.waves.iter().filter(|w| !w.pilot).count(), 2);
         assert_eq!(p.waves[1].devices.get("android"), Some(&2));
         assert_eq!(p.waves[1].devices.get("ios"), Some(&2));
+    }
+}
+
+#[cfg(test)]
+mod members_tests {
+    use super::*;
+    use crate::model::{Group, Membership};
+
+    #[test]
+    fn nested_groups_with_cycles_are_walked_once() {
+        let mut t = Tenant::default();
+        for n in ["a", "b", "c"] {
+            t.groups.push(Group {
+                id: None,
+                display_name: n.into(),
+                dynamic: false,
+            });
+        }
+        let m = |group, member| Membership { group, member };
+        t.memberships = vec![
+            m(0, Member::User(1)),
+            m(0, Member::Group(1)),
+            m(1, Member::Group(0)),
+            m(1, Member::User(0)),
+            m(2, Member::User(2)),
+            m(7, Member::User(3)), // a group index past the end is ignored
+        ];
+        let mm = Members::new(&t);
+        let mut seen = Vec::new();
+        mm.for_each_user(&[0], |u| seen.push(u));
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1]);
+        let mut mark = vec![false; 4];
+        mm.mark(&[2, 9], &mut mark);
+        assert_eq!(mark, vec![false, false, true, false]);
     }
 }
