@@ -58,10 +58,17 @@ def log(msg):
 
 
 def generator_hash():
+    """What the cached data depends on: bench/gen.py and the sample generator's format constants
+    (headers, products, names) it borrows, not the rest of examples/generate_sample.py."""
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import generate_sample as S  # noqa: E402
+
     h = hashlib.sha256()
-    for p in (os.path.join(HERE, "gen.py"), os.path.join(ROOT, "examples", "generate_sample.py")):
-        with open(p, "rb") as f:
-            h.update(f.read())
+    with open(os.path.join(HERE, "gen.py"), "rb") as f:
+        h.update(f.read())
+    h.update(repr((S.USERS_HEADERS, S.GROUPS_HEADERS, S.MEMBERS_HEADERS, S.PRODUCTS_HEADERS,
+                   S.DEVICES_HEADERS, S.PRODUCTS, S.RULE_SETTINGS, S.FIRST, S.LAST,
+                   S.DEPARTMENTS, S.OFFICES, sorted(S.ASCII.items()))).encode())
     return h.hexdigest()[:16]
 
 

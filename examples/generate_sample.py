@@ -578,7 +578,6 @@ def policies(g, G):
     }
     return {
         "bms2intune": "bms-policies", "version": 1,
-        "ExportedAt": EXPORT_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "DeviceConditionalAccessPolicy": [secure, legacy],
         "DeviceConditionalAccessRule": ca_rules,
         "DeviceConfigurationPolicy": [ios, contractors],
