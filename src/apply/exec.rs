@@ -138,6 +138,9 @@ impl<'c, 'a> Executor<'c, 'a> {
                 matches!(o.action, Action::AssignLicense { .. })
                     && self.journal.succeeded(&o.key).is_none()
             });
+            if !license_pending {
+                return self.run_ops(ops).await;
+            }
             self.load_skus().await?;
             let Some((_, free)) = self.skus.get(&part.to_uppercase()).cloned() else {
                 return Err(Error::input(
@@ -145,7 +148,7 @@ impl<'c, 'a> Executor<'c, 'a> {
                     format!("the tenant has no subscription for {part} (Graph subscribedSkus); import a fresh snapshot or choose another --sku"),
                 ));
             };
-            if license_pending && wave_users as u64 > free {
+            if wave_users as u64 > free {
                 return Err(Error::input(
                     "apply.seats.insufficient",
                     format!("the wave has {wave_users} user(s) but only {free} {part} seat(s) are free in the tenant now; buy seats or make the wave smaller, then run again (nothing was changed)"),
@@ -153,6 +156,10 @@ impl<'c, 'a> Executor<'c, 'a> {
                 .with_detail(json!({ "sku": part, "free": free, "needed": wave_users })));
             }
         }
+        self.run_ops(ops).await
+    }
+
+    async fn run_ops(&mut self, ops: &[Operation]) -> Result<()> {
         let total = ops.len() as u64;
         for (i, op) in ops.iter().enumerate() {
             let r = self.run_one(op).await;

@@ -359,11 +359,10 @@ fn gate(
     plan: &ops::PlanFile,
     w: &ops::PlanWave,
 ) -> Result<Option<String>> {
-    let manifest = || ops::load_manifest(ws);
+    let m = ops::load_manifest(ws)?;
     if w.pilot {
-        let m = manifest()?;
-        let keys = ops::assign(ws, &m, Some(plan), true)?;
-        if !j.all_succeeded(keys.iter().map(|o| o.key.as_str())) {
+        let keys = ops::assign_keys(&m, Some(plan), true);
+        if !j.all_succeeded(keys.iter().map(|k| k.as_str())) {
             return Ok(Some(
                 "the policies are not yet assigned to the pilot group (apply --step assign-pilot)"
                     .into(),
@@ -371,9 +370,8 @@ fn gate(
         }
         return Ok(None);
     }
-    let m = manifest()?;
-    let keys = ops::assign(ws, &m, Some(plan), false)?;
-    if !j.all_succeeded(keys.iter().map(|o| o.key.as_str())) {
+    let keys = ops::assign_keys(&m, Some(plan), false);
+    if !j.all_succeeded(keys.iter().map(|k| k.as_str())) {
         return Ok(Some("the policy gate is not passed: the policies are not yet assigned to the recommended groups (apply --step assign)".into()));
     }
     if let Some(prev) = plan
@@ -382,8 +380,7 @@ fn gate(
         .filter(|x| x.number < w.number)
         .max_by_key(|x| x.number)
     {
-        let sku = "-";
-        let keys = ops::wave(prev, sku)?;
+        let keys = ops::wave(prev, "-")?;
         if !j.all_succeeded(keys.iter().map(|o| o.key.as_str())) {
             return Ok(Some(format!(
                 "wave {} is not done (apply --wave {})",

@@ -280,6 +280,14 @@ fn collection_of(i: usize, o: &ManifestObject) -> Result<String> {
     Ok(format!("/{api}{coll}"))
 }
 
+fn assign_key(step: Step, o: &ManifestObject) -> String {
+    format!(
+        "{}:{}",
+        step.as_str(),
+        o.file.replace('\\', "/").trim_start_matches("intune/")
+    )
+}
+
 fn create_key(o: &ManifestObject) -> String {
     format!(
         "policies:{}",
@@ -509,9 +517,8 @@ pub fn assign(
         if excludes > 0 {
             summary.push_str(&format!(", excluding {excludes}"));
         }
-        let file = o.file.replace('\\', "/");
         out.push(Operation {
-            key: format!("{}:{}", step.as_str(), file.trim_start_matches("intune/")),
+            key: assign_key(step, o),
             method: "POST",
             path: format!("{collection}/{{id of {:?}}}/assign", o.display_name),
             summary,
@@ -525,6 +532,26 @@ pub fn assign(
         });
     }
     Ok(out)
+}
+
+/// Journal keys of the `assign-pilot` or `assign` step (what the wave gates check), without
+/// reading the assignment files.
+pub fn assign_keys(m: &Manifest, plan: Option<&PlanFile>, pilot: bool) -> Vec<String> {
+    let step = if pilot {
+        Step::AssignPilot
+    } else {
+        Step::Assign
+    };
+    let mut keys = Vec::new();
+    if pilot {
+        if let Some(w) = plan.and_then(pilot_wave) {
+            keys.push(group_op_key(w.number));
+        }
+    }
+    for o in &m.objects {
+        keys.push(assign_key(step, o));
+    }
+    keys
 }
 
 /// A wave: find or create its group, add its users in batches of 20, license the group.

@@ -239,8 +239,13 @@ impl GraphClient {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let retry_ok = e.is_connect() || idempotent;
-                    if retry_ok && attempt < self.retry.max_attempts {
+                    // Refused connections get a few quick tries only: nothing listens there.
+                    let retry_ok = if e.is_connect() {
+                        attempt < 3
+                    } else {
+                        idempotent && attempt < self.retry.max_attempts
+                    };
+                    if retry_ok {
                         let d = self.backoff(attempt);
                         self.notes.push(format!(
                             "{method} {}: {}; retrying in {:.1}s",
