@@ -946,3 +946,52 @@ fn protocol_request_with_auth_object_runs_apply() {
     assert!(stdout.lines().any(|l| l.contains("\"progress\"")));
     assert!(!stdout.contains("sim-client-secret"));
 }
+
+#[test]
+fn human_summary_names_each_operation_and_the_failures() {
+    let sim = sim(60, 100);
+    let ws = workspace("human", 22, ems(100));
+    through_pilot(&ws, &sim);
+    ok(&apply(&ws, &sim, &["--step", "assign"]));
+    // One wave-1 user does not exist in Entra: the others are added, the wave is licensed, the
+    // batch is reported failed and the wave stays "not done" until the plan is fixed.
+    let plan_path = ws.dir.join("plan.json");
+    let mut plan: Value = serde_json::from_slice(&std::fs::read(&plan_path).unwrap()).unwrap();
+    plan["waves"][1]["users"][0] = json!("ghost@contoso.com");
+    std::fs::write(&plan_path, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let url = sim.url();
+    let out = Command::new(env!("CARGO_BIN_EXE_bms2intune"))
+        .args([
+            "--workspace",
+            ws.path(),
+            "apply",
+            "--wave",
+            "1",
+            "--graph-url",
+            &url,
+            "--writes-per-second",
+            "200",
+        ])
+        .env("BMS2INTUNE_ACCESS_TOKEN", "sim-static-token")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("apply wave 1: 3 done, 0 skipped (already done), 1 failed of 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ghost@contoso.com") && text.contains("not found in Entra ID"),
+        "{text}"
+    );
+    assert!(text.contains("run the same command again"), "{text}");
+    let groups = sim.state().groups();
+    let w1 = groups.iter().find(|g| g.1 == "BMS2Intune Wave 01").unwrap();
+    assert_eq!(w1.2.len(), 21);
+    assert_eq!(w1.3, [SKU_ID]);
+    let r = apply(&ws, &sim, &["--wave", "2"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("wave 1 is not done"), "{}", r.stderr);
+}
