@@ -555,6 +555,13 @@ fn waves_add_members_in_batches_of_20_and_license_once() {
         })
         .collect();
     assert_eq!(patch_sizes, [20, 20, 5]);
+    // UPNs resolved 15 per request (Graph's limit for `in`): 20 → 15 + 5, twice, then 5.
+    let lookups = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/v1.0/users")
+        .count();
+    assert_eq!(lookups, 1 + 5, "pilot 1 + wave 1 5");
     assert_eq!(posts(&sim, &format!("/groups/{}/assignLicense", w1.0)), 1);
 
     // Rerun: nothing more.
@@ -994,4 +1001,51 @@ fn human_summary_names_each_operation_and_the_failures() {
     let r = apply(&ws, &sim, &["--wave", "2"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("wave 1 is not done"), "{}", r.stderr);
+}
+
+#[test]
+fn expired_token_is_fetched_again_once() {
+    let sim = sim(10, 100);
+    let ws = workspace("refresh", 2, ems(100));
+    sim.inject(Fault::new(
+        Some("POST"),
+        "/deviceConfigurations",
+        FaultAction::Status {
+            status: 401,
+            code: "InvalidAuthenticationToken".into(),
+        },
+    ));
+    let c = SimConfig::default();
+    let r = run_with(
+        &ws,
+        &sim,
+        &[
+            "--step",
+            "policies",
+            "--auth",
+            "client-secret",
+            "--tenant-id",
+            &c.tenant_id,
+            "--client-id",
+            &c.client_id,
+        ],
+        &[("BMS2INTUNE_CLIENT_SECRET", "sim-client-secret")],
+        None,
+    );
+    ok(&r);
+    assert_eq!(r.json["done"], 4);
+    let token_requests = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .count();
+    assert_eq!(token_requests, 2);
+    // The token endpoint got the form with the Graph scope; the secret only in the body.
+    let tr = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .unwrap();
+    assert!(tr.body.contains("grant_type=client_credentials") && tr.body.contains("scope=http"));
+    assert!(!tr.target.contains("secret"));
 }

@@ -410,10 +410,11 @@ impl<'c, 'a> Executor<'c, 'a> {
                 upns,
             } => {
                 let gid = self.group_of(group_op, group_name)?;
+                self.resolve_users(upns).await?;
                 let mut not_found = Vec::new();
                 let mut ids = Vec::new();
                 for upn in upns {
-                    match self.user_id(upn).await? {
+                    match self.users.get(upn).cloned().flatten() {
                         Some(id) => ids.push(id),
                         None => not_found.push(upn.clone()),
                     }
@@ -663,18 +664,35 @@ impl<'c, 'a> Executor<'c, 'a> {
         Ok(set)
     }
 
-    async fn user_id(&mut self, upn: &str) -> Result<Option<String>, Fail> {
-        if let Some(id) = self.users.get(upn) {
-            return Ok(id.clone());
+    /// Resolves UPNs to object ids, 15 per request (Graph's limit for an `in` filter); UPNs
+    /// Graph does not return are remembered as not found.
+    async fn resolve_users(&mut self, upns: &[String]) -> Result<(), Fail> {
+        let todo: Vec<&String> = upns
+            .iter()
+            .filter(|u| !self.users.contains_key(*u))
+            .collect();
+        for chunk in todo.chunks(15) {
+            let list: Vec<String> = chunk
+                .iter()
+                .map(|u| format!("'{}'", quote_odata(u)))
+                .collect();
+            let filter = form_encode(&format!("userPrincipalName in ({})", list.join(",")));
+            let found = self
+                .client
+                .get_all(&format!(
+                    "/v1.0/users?$filter={filter}&$select=id,userPrincipalName"
+                ))
+                .await?;
+            for u in chunk {
+                self.users.insert((*u).clone(), None);
+            }
+            for f in found {
+                if let (Some(upn), Some(id)) = (f["userPrincipalName"].as_str(), f["id"].as_str()) {
+                    self.users.insert(upn.to_lowercase(), Some(id.to_string()));
+                }
+            }
         }
-        let path = format!("/v1.0/users/{}?$select=id,userPrincipalName", segment(upn));
-        let id = match self.client.call(Method::GET, &path, None, true).await {
-            Ok(r) => r.body["id"].as_str().map(|s| s.to_string()),
-            Err(CallError::Failed { status: 404, .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        self.users.insert(upn.to_string(), id.clone());
-        Ok(id)
+        Ok(())
     }
 }
 

@@ -500,6 +500,33 @@ fn filter_display_name(filter: &str) -> Option<String> {
     Some(inner.replace("''", "'"))
 }
 
+/// `userPrincipalName in ('a','b')` → [a, b] (with `''` unescaped).
+fn filter_upn_in(filter: &str) -> Option<Vec<String>> {
+    let rest = filter.trim().strip_prefix("userPrincipalName in (")?;
+    let inner = rest.strip_suffix(')')?;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_quote = false;
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, in_quote) {
+            ('\'', false) => in_quote = true,
+            ('\'', true) if chars.peek() == Some(&'\'') => {
+                cur.push('\'');
+                chars.next();
+            }
+            ('\'', true) => {
+                in_quote = false;
+                out.push(std::mem::take(&mut cur));
+            }
+            (c, true) => cur.push(c),
+            (',' | ' ', false) => {}
+            _ => return None,
+        }
+    }
+    (!in_quote).then_some(out)
+}
+
 fn page(st: &SimState, req: &Request, base: &str, items: Vec<Value>) -> Response {
     let skip: usize = req
         .query
@@ -824,6 +851,35 @@ fn handle(st: &mut SimState, req: &Request, base: &str) -> Response {
             let v = group_json(g);
             resp(202, v)
         }
+        ("GET", ["users"]) => {
+            let users: Vec<Value> = st
+                .config
+                .users
+                .iter()
+                .map(|(id, upn)| json!({"id": id, "userPrincipalName": upn}))
+                .collect();
+            let items = match req.query.get("$filter") {
+                None => users,
+                Some(f) => match filter_upn_in(f) {
+                    Some(list) if list.len() <= 15 => users
+                        .into_iter()
+                        .filter(|u| {
+                            let upn = u["userPrincipalName"].as_str().unwrap_or("").to_lowercase();
+                            list.iter().any(|x| x.to_lowercase() == upn)
+                        })
+                        .collect(),
+                    Some(_) => {
+                        return graph_error(
+                            400,
+                            "Request_UnsupportedQuery",
+                            "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15.",
+                        )
+                    }
+                    None => return graph_error(400, "Request_UnsupportedQuery", "unsupported filter"),
+                },
+            };
+            page(st, req, base, items)
+        }
         ("GET", ["users", key]) => {
             let k = key.to_lowercase();
             match st
@@ -906,5 +962,9 @@ mod tests {
             Some("O'Brien Wave")
         );
         assert_eq!(filter_display_name("startswith(displayName,'x')"), None);
+        assert_eq!(
+            filter_upn_in("userPrincipalName in ('a@x.com', 'o''b@x.com')"),
+            Some(vec!["a@x.com".to_string(), "o'b@x.com".to_string()])
+        );
     }
 }
