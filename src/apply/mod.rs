@@ -451,8 +451,12 @@ pub fn journal_summary(ws: &Workspace) -> Result<Option<Value>> {
     let mut steps = serde_json::Map::new();
     let mut waves_licensed = Vec::new();
     for e in j.entries() {
-        let step = e.op.split(':').next().unwrap_or("").to_string();
-        let step = if step == "wave" { e.step.clone() } else { step };
+        let mut parts = e.op.split(':');
+        let step = match (parts.next(), parts.next()) {
+            (Some("wave"), Some(n)) => format!("wave {n}"),
+            (Some(s), _) => s.to_string(),
+            (None, _) => continue,
+        };
         let s = steps
             .entry(step)
             .or_insert_with(|| json!({"succeeded": 0, "failed": 0}));
@@ -472,4 +476,50 @@ pub fn journal_summary(ws: &Workspace) -> Result<Option<Value>> {
     Ok(Some(
         json!({ "entries": j.lines, "steps": steps, "waves_licensed": waves_licensed }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::journal::{Entry, Journal, State};
+    use super::*;
+
+    #[test]
+    fn journal_summary_counts_steps_and_licensed_waves() {
+        let d = std::env::temp_dir().join(format!("bms2intune-summary-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let ws = Workspace::open(d.to_str(), true).unwrap();
+        assert!(journal_summary(&ws).unwrap().is_none());
+        let mut j = Journal::load(&ws).unwrap();
+        for (op, state) in [
+            ("policies:a.json", State::Succeeded),
+            ("policies:b.json", State::Failed),
+            ("wave:0:group", State::Succeeded),
+            ("wave:0:license", State::Succeeded),
+            ("wave:1:license", State::Failed),
+        ] {
+            j.record(Entry {
+                time: journal::utc_now(),
+                run: "r".into(),
+                step: "x".into(),
+                op: op.into(),
+                state,
+                method: "POST".into(),
+                path: "/".into(),
+                target: None,
+                object_id: None,
+                found_existing: false,
+                status: None,
+                request_id: None,
+                reason: None,
+                detail: Value::Null,
+            })
+            .unwrap();
+        }
+        let s = journal_summary(&ws).unwrap().unwrap();
+        assert_eq!(s["entries"], 5);
+        assert_eq!(s["steps"]["policies"], json!({"succeeded": 1, "failed": 1}));
+        assert_eq!(s["steps"]["wave 0"], json!({"succeeded": 2, "failed": 0}));
+        assert_eq!(s["waves_licensed"], json!([0]));
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
