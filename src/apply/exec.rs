@@ -258,7 +258,7 @@ impl<'c, 'a> Executor<'c, 'a> {
                 match found.as_slice() {
                     [id] => Ok(Success {
                         object_id: Some(id.clone()),
-                        already: Some(format!("an object named {display_name:?} already exists in Intune; not created again")),
+                        already: Some(format!("an object named {display_name:?} already exists in Intune; not created again (used as is: its settings are not compared or changed)")),
                         ..Default::default()
                     }),
                     [] => {

@@ -101,6 +101,14 @@ impl ApplyArgs {
             .or_else(|| env("BMS2INTUNE_CLIENT_ID"));
         let auth = match self.auth {
             None if secret.is_none() => None,
+            // A secret on stdin without --auth: a client secret when the tenant and client ids
+            // are known, else an access token.
+            None if tenant_id.is_some() && client_id.is_some() => Some(json!({
+                "method": "client_secret",
+                "tenant_id": tenant_id.clone().unwrap_or_default(),
+                "client_id": client_id.clone().unwrap_or_default(),
+                "client_secret": secret,
+            })),
             None => Some(json!({ "method": "access_token", "access_token": secret })),
             Some(AuthMethod::AccessToken) => {
                 Some(json!({ "method": "access_token", "access_token": secret }))
