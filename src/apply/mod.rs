@@ -337,10 +337,15 @@ pub fn run(p: ApplyParams, ctx: &mut Ctx) -> Result<ApplyResult> {
 }
 
 fn check_url(name: &str, url: &str) -> Result<()> {
-    if url.starts_with("https://")
-        || url.starts_with("http://127.0.0.1")
-        || url.starts_with("http://localhost")
-    {
+    let local = url.strip_prefix("http://").is_some_and(|rest| {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = match authority.strip_prefix("[::1]") {
+            Some(_) => "[::1]",
+            None => authority.split(':').next().unwrap_or(""),
+        };
+        matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+    });
+    if url.starts_with("https://") || local {
         Ok(())
     } else {
         Err(Error::input(
@@ -482,6 +487,15 @@ pub fn journal_summary(ws: &Workspace) -> Result<Option<Value>> {
 mod tests {
     use super::journal::{Entry, Journal, State};
     use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(check_url("graph_url", "https://graph.microsoft.us").is_ok());
+        assert!(check_url("graph_url", "http://127.0.0.1:8080").is_ok());
+        assert!(check_url("graph_url", "http://localhost/x").is_ok());
+        assert!(check_url("graph_url", "http://127.0.0.1.example.com").is_err());
+        assert!(check_url("graph_url", "http://graph.microsoft.com").is_err());
+    }
 
     #[test]
     fn journal_summary_counts_steps_and_licensed_waves() {
