@@ -354,7 +354,8 @@ pub fn policies(ws: &Workspace, m: &Manifest) -> Result<Vec<Operation>> {
             method: "POST",
             path: collection.clone(),
             summary: format!(
-                "create {odata_type} {:?} (skipped if an object of that name exists)",
+                "create {} {:?} (skipped if an object of that name exists)",
+                odata_type.trim_start_matches("#microsoft.graph."),
                 o.display_name
             ),
             action: Action::CreateObject {
@@ -503,19 +504,35 @@ pub fn assign(
             }
             list
         };
-        let includes =
-            assignments.iter().filter(|a| !is_exclusion(a)).count() + group_targets.len();
+        let from_file = assignments.iter().filter(|a| !is_exclusion(a)).count();
         let excludes = assignments.iter().filter(|a| is_exclusion(a)).count();
-        let mut summary = format!("assign {:?} to {includes} group(s)", o.display_name);
+        if from_file == 0 && !group_targets.iter().any(|g| g.required) {
+            return Err(Error::input(
+                "apply.body.invalid",
+                format!(
+                    "the assignment file of {:?} includes no group, so assigning it would reach nobody; regenerate it with `bms2intune convert` or add the groups",
+                    o.display_name
+                ),
+            )
+            .with_detail(json!({ "file": MANIFEST, "path": format!("objects[{i}]") })));
+        }
+        let mut targets = Vec::new();
+        if from_file > 0 {
+            targets.push(format!(
+                "{from_file} {} group(s)",
+                if pilot { "pilot" } else { "recommended" }
+            ));
+        }
         for g in &group_targets {
-            summary.push_str(&format!(
-                " incl. {:?}{}",
+            targets.push(format!(
+                "{:?}{}",
                 g.name,
                 if g.required { "" } else { " (if it exists)" }
             ));
         }
+        let mut summary = format!("assign {:?} to {}", o.display_name, targets.join(" + "));
         if excludes > 0 {
-            summary.push_str(&format!(", excluding {excludes}"));
+            summary.push_str(&format!(", excluding {excludes} group(s)"));
         }
         out.push(Operation {
             key: assign_key(step, o),
