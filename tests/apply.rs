@@ -1049,3 +1049,70 @@ fn expired_token_is_fetched_again_once() {
     assert!(tr.body.contains("grant_type=client_credentials") && tr.body.contains("scope=http"));
     assert!(!tr.target.contains("secret"));
 }
+
+#[test]
+fn wave_resumes_after_a_lost_answer_and_a_membership_race() {
+    let sim = sim(60, 100);
+    let ws = workspace("wave-resume", 30, ems(100));
+    through_pilot(&ws, &sim);
+    ok(&apply(&ws, &sim, &["--step", "assign"]));
+    // 1st batch of wave 1: added, but the answer is lost. 2nd batch: Graph says a member already
+    // exists (someone added one meanwhile): members are read again and the rest sent, once.
+    sim.inject(Fault::new(
+        Some("PATCH"),
+        "/groups/",
+        FaultAction::DropAfterProcessing,
+    ));
+    sim.inject(
+        Fault::new(
+            Some("PATCH"),
+            "/groups/",
+            FaultAction::Respond {
+                status: 400,
+                code: "Request_BadRequest".into(),
+                message: "One or more added object references already exist for the following modified properties: 'members'.".into(),
+            },
+        ),
+    );
+    let r = apply(&ws, &sim, &["--wave", "1"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        (r.json["done"].as_u64(), r.json["failed"].as_u64()),
+        (Some(3), Some(1)),
+        "{}",
+        r.stdout
+    );
+    let groups = sim.state().groups();
+    let w1 = groups
+        .iter()
+        .find(|g| g.1 == "BMS2Intune Wave 01")
+        .unwrap()
+        .clone();
+    assert_eq!(w1.2.len(), 30);
+    // Resume: the members are read from Graph, nothing is sent twice, the wave is done.
+    let r = apply(&ws, &sim, &["--wave", "1"]);
+    ok(&r);
+    assert_eq!(r.json["skipped"], 4, "{}", r.stdout);
+    let patches = sim
+        .requests()
+        .iter()
+        .filter(|q| q.method == "PATCH" && q.path.ends_with(&w1.0))
+        .count();
+    assert_eq!(
+        patches, 3,
+        "20 (lost answer) + 10 (refused) + 10 (after re-reading members)"
+    );
+    assert_eq!(
+        sim.state()
+            .groups()
+            .iter()
+            .find(|g| g.0 == w1.0)
+            .unwrap()
+            .2
+            .len(),
+        30
+    );
+    assert_eq!(posts(&sim, &format!("/groups/{}/assignLicense", w1.0)), 1);
+    let r = apply(&ws, &sim, &["--wave", "2"]);
+    ok(&r);
+}

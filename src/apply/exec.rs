@@ -134,29 +134,83 @@ impl<'c, 'a> Executor<'c, 'a> {
     ) -> Result<()> {
         self.client.authenticate().await?;
         if let Some(part) = sku {
-            let license_pending = ops.iter().any(|o| {
-                matches!(o.action, Action::AssignLicense { .. })
-                    && self.journal.succeeded(&o.key).is_none()
-            });
-            if !license_pending {
-                return self.run_ops(ops).await;
-            }
-            self.load_skus().await?;
-            let Some((_, free)) = self.skus.get(&part.to_uppercase()).cloned() else {
-                return Err(Error::input(
-                    "apply.sku.not_found",
-                    format!("the tenant has no subscription for {part} (Graph subscribedSkus); import a fresh snapshot or choose another --sku"),
-                ));
-            };
-            if wave_users as u64 > free {
-                return Err(Error::input(
-                    "apply.seats.insufficient",
-                    format!("the wave has {wave_users} user(s) but only {free} {part} seat(s) are free in the tenant now; buy seats or make the wave smaller, then run again (nothing was changed)"),
-                )
-                .with_detail(json!({ "sku": part, "free": free, "needed": wave_users })));
-            }
+            self.check_seats(ops, part, wave_users).await?;
         }
         self.run_ops(ops).await
+    }
+
+    /// Refuses a wave, before any change, when it needs more seats than the tenant has free now.
+    /// Seats needed: every wave user while the group is not licensed yet; once it is, the users
+    /// of the member batches still to do (an upper bound: some may be members already).
+    async fn check_seats(
+        &mut self,
+        ops: &[Operation],
+        part: &str,
+        wave_users: usize,
+    ) -> Result<()> {
+        let license_op = ops
+            .iter()
+            .find(|o| matches!(o.action, Action::AssignLicense { .. }));
+        let Some(Operation {
+            action: Action::AssignLicense { group_name, .. },
+            key,
+            ..
+        }) = license_op
+        else {
+            return Ok(());
+        };
+        let members_pending: usize = ops
+            .iter()
+            .filter(|o| self.journal.succeeded(&o.key).is_none())
+            .map(|o| match &o.action {
+                Action::AddMembers { upns, .. } => upns.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut license_done = self.journal.succeeded(key).is_some();
+        if license_done && members_pending == 0 {
+            return Ok(());
+        }
+        let fatal = |e: Fail| match e {
+            Fail::Fatal(err) => err,
+            Fail::Op { reason, .. } => Error::new(
+                ErrorKind::Graph,
+                "graph.request_failed",
+                format!("cannot check the wave's seats: {reason}"),
+            ),
+        };
+        self.load_skus().await?;
+        let Some((sku_id, free)) = self.skus.get(&part.to_uppercase()).cloned() else {
+            return Err(Error::input(
+                "apply.sku.not_found",
+                format!("the tenant has no subscription for {part} (Graph subscribedSkus); import a fresh snapshot or choose another --sku"),
+            ));
+        };
+        if !license_done {
+            // The journal may be lost: a group that already holds the license counts as licensed.
+            if let Some((_, g)) = self.lookup_group(group_name).await.map_err(fatal)? {
+                license_done = g["assignedLicenses"].as_array().is_some_and(|a| {
+                    a.iter().any(|l| {
+                        l["skuId"]
+                            .as_str()
+                            .is_some_and(|s| s.eq_ignore_ascii_case(&sku_id))
+                    })
+                });
+            }
+        }
+        let needed = if license_done {
+            members_pending
+        } else {
+            wave_users
+        };
+        if needed as u64 > free {
+            return Err(Error::input(
+                "apply.seats.insufficient",
+                format!("the wave needs up to {needed} {part} seat(s) but only {free} are free in the tenant now; buy seats or make the wave smaller, then run again (nothing was changed)"),
+            )
+            .with_detail(json!({ "sku": part, "free": free, "needed": needed })));
+        }
+        Ok(())
     }
 
     async fn run_ops(&mut self, ops: &[Operation]) -> Result<()> {
@@ -419,18 +473,22 @@ impl<'c, 'a> Executor<'c, 'a> {
                         None => not_found.push(upn.clone()),
                     }
                 }
-                let current = self.members_of(&gid).await?;
-                let mut to_add: Vec<String> = ids
-                    .iter()
-                    .filter(|id| !current.contains(*id))
-                    .cloned()
-                    .collect();
-                to_add.sort();
-                to_add.dedup();
-                let already = ids.len() - to_add.len();
                 let mut request_id = None;
                 let mut status = None;
-                if !to_add.is_empty() {
+                let mut refreshed = false;
+                let (to_add, already) = loop {
+                    let current = self.members_of(&gid).await?;
+                    let mut to_add: Vec<String> = ids
+                        .iter()
+                        .filter(|id| !current.contains(*id))
+                        .cloned()
+                        .collect();
+                    to_add.sort();
+                    to_add.dedup();
+                    let already = ids.len() - to_add.len();
+                    if to_add.is_empty() {
+                        break (to_add, already);
+                    }
                     let root = self.client.graph_url().to_string();
                     let binds: Vec<String> = to_add
                         .iter()
@@ -438,15 +496,31 @@ impl<'c, 'a> Executor<'c, 'a> {
                         .collect();
                     let body = json!({ "members@odata.bind": binds });
                     let path = format!("/v1.0/groups/{}", segment(&gid));
-                    let r = self
+                    match self
                         .call_fresh(&gid, Method::PATCH, &path, &body, false)
-                        .await?;
-                    request_id = Some(r.request_id);
-                    status = Some(r.status);
-                    if let Some(set) = self.members.get_mut(&gid) {
-                        set.extend(to_add.iter().cloned());
+                        .await
+                    {
+                        Ok(r) => {
+                            request_id = Some(r.request_id);
+                            status = Some(r.status);
+                            if let Some(set) = self.members.get_mut(&gid) {
+                                set.extend(to_add.iter().cloned());
+                            }
+                            break (to_add, already);
+                        }
+                        // Someone added one of them meanwhile (the batch is all-or-nothing):
+                        // read the members again and send the rest, once.
+                        Err(Fail::Op {
+                            status: Some(400),
+                            reason,
+                            ..
+                        }) if !refreshed && reason.contains("already exist") => {
+                            refreshed = true;
+                            self.members.remove(&gid);
+                        }
+                        Err(e) => return Err(e),
                     }
-                }
+                };
                 let detail = json!({ "added": to_add.len(), "already_members": already, "not_found": not_found });
                 if !not_found.is_empty() {
                     return Err(Fail::Op {
@@ -630,7 +704,7 @@ impl<'c, 'a> Executor<'c, 'a> {
     /// The one group with this display name; more than one is an error.
     async fn lookup_group(&mut self, name: &str) -> Result<Option<(String, Value)>, Fail> {
         let filter = form_encode(&format!("displayName eq '{}'", quote_odata(name)));
-        let path = format!("/v1.0/groups?$filter={filter}&$select=id,displayName,securityEnabled,mailEnabled,groupTypes");
+        let path = format!("/v1.0/groups?$filter={filter}&$select=id,displayName,securityEnabled,mailEnabled,groupTypes,assignedLicenses");
         let found = self.client.get_all(&path).await?;
         match found.as_slice() {
             [] => Ok(None),

@@ -579,7 +579,9 @@ pub fn wave(w: &PlanWave, sku_part_number: &str) -> Result<Vec<Operation>> {
     for (k, chunk) in upns.chunks(20).enumerate() {
         let shown: Vec<&str> = chunk.iter().take(3).map(|s| s.as_str()).collect();
         out.push(Operation {
-            key: format!("wave:{}:members:{}", w.number, k + 1),
+            // The batch's content is part of the key: if the plan is edited between runs, a
+            // batch whose users changed is a new operation (adding members is idempotent).
+            key: format!("wave:{}:members:{}:{}", w.number, k + 1, fingerprint(chunk)),
             method: "PATCH",
             path: format!("/v1.0/groups/{{id of {name:?}}}"),
             summary: format!(
@@ -615,6 +617,18 @@ pub fn wave(w: &PlanWave, sku_part_number: &str) -> Result<Vec<Operation>> {
         },
     });
     Ok(out)
+}
+
+/// A short, stable fingerprint of a list of UPNs (FNV-1a 64, first 8 hex digits).
+fn fingerprint(upns: &[String]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for u in upns {
+        for b in u.bytes().chain(std::iter::once(b'\n')) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{:08x}", h >> 32)
 }
 
 /// A mailNickname Graph accepts: ASCII letters, digits and `-`, at most 64 characters.
@@ -662,7 +676,16 @@ mod tests {
         let ops = wave(&w, "EMS").unwrap();
         assert_eq!(ops.len(), 1 + 3 + 1);
         assert_eq!(ops[0].key, "wave:2:group");
-        assert_eq!(ops[3].key, "wave:2:members:3");
+        assert!(
+            ops[3].key.starts_with("wave:2:members:3:"),
+            "{}",
+            ops[3].key
+        );
+        // Same users, same key; other users, other key.
+        assert_eq!(ops[3].key, wave(&w, "EMS").unwrap()[3].key);
+        let mut w2 = w.clone();
+        w2.users.pop();
+        assert_ne!(ops[3].key, wave(&w2, "EMS").unwrap()[3].key);
         match &ops[3].action {
             Action::AddMembers { upns, .. } => assert_eq!(upns.len(), 5),
             other => panic!("{other:?}"),

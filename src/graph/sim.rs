@@ -68,6 +68,12 @@ pub enum FaultAction {
     Throttle { retry_after: Option<u64> },
     /// Answer with this status and a Graph error body, without processing the request.
     Status { status: u16, code: String },
+    /// Like `Status`, with Graph's error message.
+    Respond {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Process the request (state changes), then close the connection without answering.
     DropAfterProcessing,
 }
@@ -417,6 +423,11 @@ fn serve_connection(
         Some(FaultAction::Status { status, code }) => {
             Some(graph_error(*status, code, "injected failure"))
         }
+        Some(FaultAction::Respond {
+            status,
+            code,
+            message,
+        }) => Some(graph_error(*status, code, message)),
         _ => None,
     };
     let response = match response {
