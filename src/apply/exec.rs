@@ -253,8 +253,13 @@ impl<'c, 'a> Executor<'c, 'a> {
                 e.status = s.status;
                 e.reason = s.already.clone();
                 e.detail = s.detail;
+                if let Some(id) = &s.object_id {
+                    e.path = with_id(&op.path, id);
+                }
+                let path = e.path.clone();
                 self.journal.record(e)?;
                 self.results.push(OperationResult {
+                    path,
                     outcome: if s.already.is_some() {
                         OpOutcome::Skipped
                     } else {
@@ -770,6 +775,14 @@ impl<'c, 'a> Executor<'c, 'a> {
     }
 }
 
+/// Replaces the `{id of "name"}` placeholder of a path by the id now known.
+fn with_id(path: &str, id: &str) -> String {
+    match (path.find("{id of "), path.rfind('}')) {
+        (Some(a), Some(b)) if b > a => format!("{}{}{}", &path[..a], segment(id), &path[b + 1..]),
+        _ => path.to_string(),
+    }
+}
+
 fn target_of(a: &Action) -> Option<String> {
     Some(match a {
         Action::CreateObject { display_name, .. } | Action::Assign { display_name, .. } => {
@@ -780,4 +793,19 @@ fn target_of(a: &Action) -> Option<String> {
             group_name.clone()
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_is_replaced_by_the_id() {
+        assert_eq!(
+            with_id("/v1.0/groups/{id of \"Wave {1}\"}/assignLicense", "g-1"),
+            "/v1.0/groups/g-1/assignLicense"
+        );
+        assert_eq!(with_id("/v1.0/groups", "g-1"), "/v1.0/groups");
+        assert_eq!(segment("o'brien#EXT#@x.com"), "o%27brien%23EXT%23@x.com");
+    }
 }
