@@ -1116,3 +1116,124 @@ fn wave_resumes_after_a_lost_answer_and_a_membership_race() {
     let r = apply(&ws, &sim, &["--wave", "2"]);
     ok(&r);
 }
+
+/// The bundled sample tenant through the real import, convert and plan, then every apply step
+/// against the simulator: the shapes other commands write are the shapes apply reads.
+#[test]
+fn sample_tenant_end_to_end() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let sample = root.join("examples/sample-tenant");
+    let dir = std::env::temp_dir().join(format!("bms2intune-apply-sample-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ws = Ws { dir };
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "json")))
+        .collect();
+    inputs.sort();
+    let bin = env!("CARGO_BIN_EXE_bms2intune");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(["--workspace", ws.path()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut import = vec!["import"];
+    import.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    run(&import);
+    run(&["readiness"]);
+    run(&["convert"]);
+    run(&[
+        "plan",
+        "--pilot-group",
+        "BMS Pilot",
+        "--wave-size",
+        "50",
+        "--start",
+        "2027-01-11",
+    ]);
+
+    // A simulated tenant holding the sample's users, the groups the assignment files name, and EMS.
+    let tenant = Workspace::open(Some(ws.path()), false)
+        .unwrap()
+        .load_tenant()
+        .unwrap();
+    let cfg = SimConfig {
+        users: tenant
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (user_id(i), u.upn.clone()))
+            .collect(),
+        skus: vec![SimSku {
+            sku_id: SKU_ID.into(),
+            part_number: "EMS".into(),
+            enabled: 1000,
+            consumed: 3,
+            service_plans: vec!["INTUNE_A".into()],
+        }],
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(cfg).unwrap();
+    for e in std::fs::read_dir(ws.dir.join("intune/assignments")).unwrap() {
+        let v: Value = serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+        for a in v["assignments"].as_array().unwrap() {
+            let id = a["target"]["groupId"].as_str().unwrap();
+            sim.state().add_group_with_id(id, id);
+        }
+    }
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(ws.dir.join("intune/manifest.json")).unwrap())
+            .unwrap();
+    let objects = manifest["objects"].as_array().unwrap();
+    let disabled = objects
+        .iter()
+        .filter(|o| o["sourcePolicyEnabled"] == false)
+        .count();
+    let beta = objects.iter().filter(|o| o["api"] == "beta").count();
+
+    let r = apply(&ws, &sim, &["--step", "policies"]);
+    ok(&r);
+    assert_eq!(r.json["done"].as_u64(), Some(objects.len() as u64));
+    let created =
+        sim.objects("deviceCompliancePolicies").len() + sim.objects("deviceConfigurations").len();
+    assert_eq!(created, objects.len());
+    assert_eq!(
+        sim.requests()
+            .iter()
+            .filter(|q| q.method == "POST" && q.path.starts_with("/beta/"))
+            .count(),
+        beta
+    );
+    let r = apply(&ws, &sim, &["--step", "assign-pilot"]);
+    ok(&r);
+    assert_eq!(
+        r.json["notes"].as_array().unwrap().len(),
+        disabled,
+        "disabled BMS policies are not assigned"
+    );
+    ok(&apply(&ws, &sim, &["--wave", "0", "--sku", "EMS"]));
+    ok(&apply(&ws, &sim, &["--step", "assign"]));
+    assert_eq!(sim.state().assignments.len(), objects.len() - disabled);
+    let r = apply(&ws, &sim, &["--wave", "1", "--sku", "EMS"]);
+    ok(&r);
+    let plan: Value =
+        serde_json::from_slice(&std::fs::read(ws.dir.join("plan.json")).unwrap()).unwrap();
+    let groups = sim.state().groups();
+    for n in [0usize, 1] {
+        let w = &plan["waves"][n];
+        let g = groups
+            .iter()
+            .find(|g| g.1 == w["group"].as_str().unwrap())
+            .expect("wave group");
+        assert_eq!(g.2.len(), w["users"].as_array().unwrap().len());
+        assert_eq!(g.3, [SKU_ID]);
+    }
+}

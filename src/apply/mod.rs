@@ -198,11 +198,12 @@ pub fn run(p: ApplyParams, ctx: &mut Ctx) -> Result<ApplyResult> {
             } else {
                 None
             };
-            (
-                ops::assign(&ws, &m, plan.as_ref(), s == Step::AssignPilot)?,
-                None,
-                0,
-            )
+            let (list, left_out) = ops::assign(&ws, &m, plan.as_ref(), s == Step::AssignPilot)?;
+            for n in &left_out {
+                ctx.warn("apply.not_assigned", n);
+            }
+            notes.extend(left_out);
+            (list, None, 0)
         }
         (None, Some(n)) => {
             let plan = ops::load_plan(&ws)?;

@@ -111,6 +111,11 @@ pub struct ManifestObject {
     pub odata_type: Option<String>,
     #[serde(default)]
     pub assign_file: Option<String>,
+    /// `false` when the BMS policy was disabled: the object is created but not assigned.
+    #[serde(default)]
+    pub source_policy_enabled: Option<bool>,
+    #[serde(default)]
+    pub source_policy: Option<String>,
     /// Optional ready-made assignment body for the pilot; without it the pilot wave's group is used.
     #[serde(default, alias = "testAssignFile")]
     pub pilot_assign_file: Option<String>,
@@ -433,12 +438,31 @@ fn ensure_group_op(w: &PlanWave) -> Operation {
 }
 
 /// Steps `assign-pilot` and `assign`.
+/// Why an object is left out of an assign step (`None`: it is assigned).
+fn not_assigned(o: &ManifestObject, pilot: bool) -> Option<String> {
+    if o.source_policy_enabled == Some(false) {
+        return Some(format!(
+            "{:?} is not assigned: its BMS policy {:?} is disabled, so assigning it would enforce what BMS did not (it was created; assign it in Intune if you want it)",
+            o.display_name,
+            o.source_policy.as_deref().unwrap_or("")
+        ));
+    }
+    if !pilot && o.assign_file.is_none() {
+        return Some(format!(
+            "{:?} is not assigned: convert found no group it can be assigned to (see convert.group.unresolved in the mapping report); assign it in Intune by hand",
+            o.display_name
+        ));
+    }
+    None
+}
+
+/// Steps `assign-pilot` and `assign`: the operations, and notes on objects left out.
 pub fn assign(
     ws: &Workspace,
     m: &Manifest,
     plan: Option<&PlanFile>,
     pilot: bool,
-) -> Result<Vec<Operation>> {
+) -> Result<(Vec<Operation>, Vec<String>)> {
     let step = if pilot {
         Step::AssignPilot
     } else {
@@ -458,8 +482,13 @@ pub fn assign(
             }
         }
     }
+    let mut notes = Vec::new();
     for (i, o) in m.objects.iter().enumerate() {
         let collection = collection_of(i, o)?;
+        if let Some(n) = not_assigned(o, pilot) {
+            notes.push(n);
+            continue;
+        }
         let mut group_targets = Vec::new();
         let assignments = if pilot {
             if let Some(f) = &o.pilot_assign_file {
@@ -484,14 +513,7 @@ pub fn assign(
             }
         } else {
             let Some(f) = &o.assign_file else {
-                return Err(manifest_error(
-                    i,
-                    "assignFile",
-                    format!(
-                        "{:?} has no assignment file; the policy gate needs the recommended groups",
-                        o.display_name
-                    ),
-                ));
+                continue;
             };
             let list = read_assignments(ws, i, "assignFile", f)?;
             // Assign replaces the whole set: keep the pilot group so pilot users keep their policies.
@@ -548,7 +570,7 @@ pub fn assign(
             },
         });
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// Journal keys of the `assign-pilot` or `assign` step (what the wave gates check), without
@@ -565,7 +587,11 @@ pub fn assign_keys(m: &Manifest, plan: Option<&PlanFile>, pilot: bool) -> Vec<St
             keys.push(group_op_key(w.number));
         }
     }
-    for o in &m.objects {
+    for o in m
+        .objects
+        .iter()
+        .filter(|o| not_assigned(o, pilot).is_none())
+    {
         keys.push(assign_key(step, o));
     }
     keys
@@ -719,6 +745,8 @@ mod tests {
             display_name: "x".into(),
             odata_type: None,
             assign_file: None,
+            source_policy_enabled: None,
+            source_policy: None,
             pilot_assign_file: None,
         };
         assert_eq!(

@@ -185,6 +185,17 @@ impl SimState {
         id
     }
 
+    /// Adds a group with a given id (test setup: groups named by assignment files).
+    pub fn add_group_with_id(&mut self, id: &str, display_name: &str) {
+        if !self.groups.iter().any(|g| g.id == id) {
+            self.groups.push(Group {
+                id: id.into(),
+                display_name: display_name.into(),
+                ..Default::default()
+            });
+        }
+    }
+
     fn consumed(&self, sku: &SimSku) -> u64 {
         let mut users: Vec<&String> = self
             .groups
