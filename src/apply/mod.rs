@@ -301,6 +301,8 @@ pub fn run(p: ApplyParams, ctx: &mut Ctx) -> Result<ApplyResult> {
     check_url("login_url", login_url)?;
     let provider = TokenProvider::new(auth, login_url, graph_url)?;
     let _lock = journal::Lock::acquire(&ws)?;
+    // Read again under the lock: a run that just finished may have added to it.
+    let journal = journal::Journal::load(&ws)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
