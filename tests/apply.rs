@@ -1237,3 +1237,42 @@ fn sample_tenant_end_to_end() {
         assert_eq!(g.3, [SKU_ID]);
     }
 }
+
+#[test]
+fn writes_are_paced() {
+    let sim = sim(10, 100);
+    let ws = workspace("pace", 2, ems(100));
+    let url = sim.url();
+    let out = Command::new(env!("CARGO_BIN_EXE_bms2intune"))
+        .args([
+            "--workspace",
+            ws.path(),
+            "apply",
+            "--step",
+            "policies",
+            "--graph-url",
+            &url,
+            "--writes-per-second",
+            "4",
+        ])
+        .env("BMS2INTUNE_ACCESS_TOKEN", "sim-static-token")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let writes: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(writes.len(), 4);
+    let span = writes[3].at - writes[0].at;
+    assert!(
+        span.as_secs_f64() >= 0.7,
+        "4 writes at 4/s take at least 0.75 s, took {span:?}"
+    );
+}
