@@ -63,6 +63,11 @@ function Connect-BmsGraph {
     Connects with the app's certificate from a .pfx file.
 
     .EXAMPLE
+    Connect-BmsGraph -TenantId contoso.onmicrosoft.us -Credential (Get-Credential -UserName 11111111-2222-3333-4444-555555555555 -Message 'Client secret') -Environment USGov
+
+    Connects to a US Government tenant with the client id and a secret typed at the prompt.
+
+    .EXAMPLE
     Connect-BmsGraph -ManagedIdentity
 
     Connects as the managed identity of the Azure Automation account running the job.

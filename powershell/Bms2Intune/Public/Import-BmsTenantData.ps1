@@ -60,6 +60,16 @@ function Import-BmsTenantData {
 
     Imports only the Sales users of an export, filtered in PowerShell.
 
+    .EXAMPLE
+    Import-BmsTenantData -Path .\tenant.xlsx -Sheet Users -As users -Workspace .\work
+
+    Imports the Users sheet of a workbook as users, whatever its headers look like.
+
+    .EXAMPLE
+    Import-BmsTenantData -FromGraph -Workspace .\work
+
+    Reads the tenant from Microsoft Graph (after Connect-BmsGraph) instead of from exports.
+
     .INPUTS
     System.String, System.IO.FileInfo, or any object (a row).
 

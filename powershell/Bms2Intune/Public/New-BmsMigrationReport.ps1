@@ -9,7 +9,8 @@ function New-BmsMigrationReport {
     (default: the workspace's report folder). It never recomputes a result: it shows the
     workspace's artefacts as they are.
 
-    Outputs the files of the report folder (System.IO.FileInfo).
+    Outputs the files of the report folder (System.IO.FileInfo). A warning names each section
+    left out because its step has not run yet.
 
     .PARAMETER Workspace
     Workspace folder. Default: $env:BMS2INTUNE_WORKSPACE, else .\bms2intune-work.
@@ -55,11 +56,16 @@ function New-BmsMigrationReport {
         }
         if (-not $PSCmdlet.ShouldProcess($out, 'Write the migration report')) { return }
         try {
-            $null = Invoke-BmsRpc -Command 'report' -Params $params
+            $result = Invoke-BmsRpc -Command 'report' -Params $params
         } catch {
             throw (Get-BmsUnavailableError -ErrorRecord $_ -Feature 'The migration report')
         }
-        Get-ChildItem -LiteralPath $out -File | Sort-Object -Property Name
+        Write-Verbose -Message ('Report sections: {0}' -f ((ConvertTo-BmsArray $result.sections) -join ', '))
+        foreach ($m in (ConvertTo-BmsArray $result.missing)) {
+            Write-Warning -Message "The report has no '$m' section: that step has not run in '$ws' yet."
+        }
+        $folder = Split-Path -Path (Resolve-BmsPath -Path $result.html) -Parent
+        Get-ChildItem -LiteralPath $folder -File | Sort-Object -Property Name
     } catch {
         $PSCmdlet.ThrowTerminatingError($_)
     }

@@ -52,10 +52,16 @@ function New-BmsWavePlan {
     An edited plan workbook (.xlsx) or CSV to validate and adopt as the plan.
 
     .EXAMPLE
-    New-BmsWavePlan -Workspace .\work -PilotGroup 'BMS Pilot' -WaveSize 200 -KeepTogether department -Start 2026-12-01 -Every 7
+    New-BmsWavePlan -Workspace .\work -PilotGroup 'BMS Pilot' -WaveSize 200 -KeepTogether department -Start 2026-12-01 -Every 7 -SoakDays 14
 
-    Plans the 'BMS Pilot' group on 1 December 2026, then waves of at most 200 users a week apart,
-    keeping departments together.
+    Plans the 'BMS Pilot' group on 1 December 2026, then, after two weeks of soak time, waves of
+    at most 200 users a week apart, keeping departments together.
+
+    .EXAMPLE
+    New-BmsWavePlan -Workspace .\work -NoPilot -MaxDevices 500 -KeepTogether department -Order Sales, Finance -SkipUnsupported
+
+    Plans without a pilot (not recommended), at most 500 devices per wave, Sales then Finance
+    first, holding back users whose devices Intune does not support.
 
     .EXAMPLE
     New-BmsWavePlan -Workspace .\work -FromEdited .\plan-edited.xlsx
