@@ -445,8 +445,11 @@ fn copy_sample(dir: &Path) -> Option<Vec<String>> {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
+    // Tests run in parallel threads of one process: a counter keeps their directories apart.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!(
-        "bms2intune-pscontract-{name}-{}",
+        "bms2intune-pscontract-{name}-{}-{n}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&d);
