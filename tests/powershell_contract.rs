@@ -1167,3 +1167,26 @@ fn path_and_schema_helpers() {
     assert!(!schema_has(&s, &s, &parse_path("a.b[].d")));
     assert!(!schema_has(&s, &s, &parse_path("a.x")));
 }
+
+#[test]
+fn docs_show_the_nightly_job_script_verbatim() {
+    let script =
+        std::fs::read_to_string(root().join("powershell/examples/Invoke-NightlyMigration.ps1"))
+            .expect("nightly job script");
+    let docs =
+        std::fs::read_to_string(root().join("docs/powershell.md")).expect("docs/powershell.md");
+    assert!(
+        docs.contains(&format!("```powershell\n{script}```")),
+        "docs/powershell.md must show powershell/examples/Invoke-NightlyMigration.ps1 verbatim"
+    );
+    // Every Bms cmdlet the job uses is exported by the module.
+    let src = sources();
+    for word in script.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if word.contains("-Bms") && !word.starts_with('-') {
+            assert!(
+                src.exported.iter().any(|e| e == word),
+                "the nightly job uses {word}, which the module does not export"
+            );
+        }
+    }
+}

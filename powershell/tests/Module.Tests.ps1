@@ -50,7 +50,7 @@ Describe '<Name> help and binding' -ForEach $Exported {
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
     }
     It 'describes every parameter' {
-        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        $common = @([System.Management.Automation.Cmdlet]::CommonParameters) + @([System.Management.Automation.Cmdlet]::OptionalCommonParameters)
         foreach ($p in $command.Parameters.Keys | Where-Object { $common -notcontains $_ }) {
             $ph = $help.Parameters.Parameter | Where-Object Name -eq $p
             ($ph.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$p of $Name needs a description"

@@ -199,10 +199,19 @@ function Open-BmsRpcSession {
     $s.StderrTask = $process.StandardError.ReadLineAsync()
     $s.Binary = $binary
     Write-Verbose -Message "Started '$binary rpc' (process $($process.Id))."
-    $hello = Send-BmsRpcRequest -Command 'hello' -Params @{}
+    $mismatch = "The bms2intune binary at '$binary' speaks another protocol than this Bms2Intune module ($($MyInvocation.MyCommand.Module.Version), protocol $($script:BmsProtocolVersion)). Install the binary and the module from the same release, or point `$env:BMS2INTUNE_BIN at the matching binary."
+    try {
+        $hello = Send-BmsRpcRequest -Command 'hello' -Params @{}
+    } catch {
+        if ($_.FullyQualifiedErrorId -like 'protocol.unsupported_version*') {
+            Close-BmsRpcSession
+            throw (ConvertTo-BmsErrorRecord -Code 'module.protocol_mismatch' -Category InvalidOperation -Message "$mismatch It said: $($_.Exception.Message)")
+        }
+        throw
+    }
     if ($hello.protocol -ne $script:BmsProtocolVersion) {
         Close-BmsRpcSession
-        throw (ConvertTo-BmsErrorRecord -Code 'module.protocol_mismatch' -Category InvalidOperation -Message "The bms2intune binary at '$binary' (version $($hello.version)) speaks protocol $($hello.protocol), but this Bms2Intune module ($($MyInvocation.MyCommand.Module.Version)) speaks protocol $($script:BmsProtocolVersion). Install the binary and the module from the same release, or point `$env:BMS2INTUNE_BIN at the matching binary.")
+        throw (ConvertTo-BmsErrorRecord -Code 'module.protocol_mismatch' -Category InvalidOperation -Message "$mismatch It is version $($hello.version) and speaks protocol $($hello.protocol).")
     }
     $s.Version = $hello.version
     $s.Commands = @($hello.commands | ForEach-Object { $_.name })
@@ -266,6 +275,9 @@ function Send-BmsRpcRequest {
                 Write-Warning -Message "bms2intune wrote a line that is not JSON; ignored: $text"
                 continue
             }
+            # Requests are answered in order, so a result without id (the binary could not read
+            # our line) is ours; events of an abandoned earlier request are skipped.
+            if ($null -eq $evt.id -and $evt.event -eq 'result') { $evt.id = $id }
             if ($evt.id -ne $id) {
                 Write-Verbose -Message "Ignoring an event for request '$($evt.id)'."
                 continue

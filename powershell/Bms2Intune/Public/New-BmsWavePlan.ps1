@@ -163,7 +163,7 @@ function New-BmsWavePlan {
                 $d = $w.devices
                 [pscustomobject][ordered]@{
                     PSTypeName   = 'Bms2Intune.Wave'
-                    Number       = $w.number
+                    Number       = [int]$w.number
                     Pilot        = [bool]$w.pilot
                     Date         = $w.date
                     LicenseGroup = $w.group
