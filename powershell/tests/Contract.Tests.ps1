@@ -7,7 +7,8 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'Common.ps1')
     $script:Cases = @(Get-ContractFixture)
-    $script:SenderCases = @($script:Cases | Where-Object { $_.Fixture.cmdlet -ne '(session)' -and -not $_.Fixture.reader })
+    # Fixtures whose requests the example itself sends (a reader's request only when the example pipes into it).
+    $script:SenderCases = @($script:Cases | Where-Object { $_.Fixture.cmdlet -ne '(session)' -and (-not $_.Fixture.reader -or $_.Fixture.example.Contains($_.Fixture.reader)) })
     $script:WriterCases = @($script:Cases | Where-Object { $_.Fixture.writes })
 }
 
