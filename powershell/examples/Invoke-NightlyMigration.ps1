@@ -59,9 +59,11 @@ try {
         # 6. Graph, as the app registration (certificate in the service account's store).
         Connect-BmsGraph -TenantId $TenantId -ClientId $ClientId -CertificateThumbprint $CertificateThumbprint | Out-Null
 
-        # 7. Policy steps due before this wave (journaled: done steps are not repeated).
-        $steps = if ($today.Number -eq 0) { 'create-policies', 'assign-pilot' } else { 'create-policies', 'assign-recommended' }
-        $steps | Invoke-BmsMigrationStep -Workspace $workspace -Confirm:$false | Out-Null
+        # 7. The policy step due before this wave: pilot (create the Intune policies, assign them
+        #    to the pilot group) before wave 0, the policy gate (recommended groups) before the
+        #    others. Journaled: a step already done is not repeated.
+        $step = if ($today.Number -eq 0) { 'pilot' } else { 'policy_gate' }
+        Invoke-BmsMigrationStep -Workspace $workspace -Step $step -Confirm:$false | Out-Null
 
         # 8. License today's wave; failed operations are reported and resumed by the next run.
         $actions = $today | Invoke-BmsMigrationWave -Confirm:$false

@@ -143,6 +143,7 @@ Describe 'A migration on the sample tenant' -Skip:(-not $HasSample) {
         $waves[0].Number | Should -Be 0
         $waves[0].Pilot | Should -BeTrue
         foreach ($w in $waves | Where-Object Number -gt 0) { $w.UserCount | Should -BeLessOrEqual 50 }
+        ($waves | Measure-Object -Property UserCount -Sum).Sum | Should -BeGreaterThan 0
     }
 
     It 'New-BmsWavePlan -WhatIf writes nothing' {
@@ -191,7 +192,7 @@ Describe 'A migration on the sample tenant' -Skip:(-not $HasSample) {
 
     It 'Invoke-BmsMigrationStep -WhatIf is a dry run, or says clearly that this binary cannot yet' {
         Assert-TypedOrNotAvailable -TypeName 'Bms2Intune.MigrationAction' -Action {
-            Invoke-BmsMigrationStep -Workspace $script:Ws -Step create-policies -WhatIf
+            Invoke-BmsMigrationStep -Workspace $script:Ws -Step pilot -WhatIf
         }
     }
 

@@ -10,9 +10,10 @@ function ConvertTo-BmsIntunePolicy {
     intune/assignments, intune/manifest.json) plus a mapping report (intune/mapping-report.json
     and .csv) that says for every setting how it was carried over.
 
-    Outputs one Bms2Intune.IntuneObject per object listed in intune/manifest.json: its display
-    name, Graph type, API version, the file holding the body, the BMS policy it comes from and
-    the groups it is recommended for.
+    Outputs one Bms2Intune.IntuneObject per object written: its display name, Graph type,
+    platform, API version (v1.0, or beta for email profiles), the file holding the request body
+    and the BMS policy it comes from. Conversion warnings and the number of settings that do not
+    carry over one-to-one go to the warning stream; the mapping report has every setting.
 
     .PARAMETER Workspace
     Workspace folder. Default: $env:BMS2INTUNE_WORKSPACE, else .\bms2intune-work.
@@ -25,6 +26,11 @@ function ConvertTo-BmsIntunePolicy {
     .PARAMETER NamePrefix
     A prefix for every Intune object's display name, for tenants with a naming convention.
 
+    .PARAMETER TestGroup
+    Test (pilot) groups, by display name or object id: every object also gets a pilot assignment
+    body that assigns it to these groups only. Accepts group objects (DisplayName) through the
+    pipeline.
+
     .EXAMPLE
     ConvertTo-BmsIntunePolicy -Workspace .\work -AndroidTarget work-profile -NamePrefix 'Contoso '
 
@@ -36,8 +42,13 @@ function ConvertTo-BmsIntunePolicy {
 
     Counts the generated Intune objects by Graph type.
 
+    .EXAMPLE
+    ConvertTo-BmsIntunePolicy -Workspace .\work -TestGroup 'BMS Pilot'
+
+    Also writes, for every object, the assignment to the pilot group used before the policy gate.
+
     .INPUTS
-    None.
+    Objects with a DisplayName (groups) for -TestGroup.
 
     .OUTPUTS
     Bms2Intune.IntuneObject
@@ -54,37 +65,51 @@ function ConvertTo-BmsIntunePolicy {
         [string] $AndroidTarget,
 
         [ValidateNotNullOrEmpty()]
-        [string] $NamePrefix
-    )
-    try {
-        $ws = Resolve-BmsWorkspace -Workspace $Workspace
-        $params = [ordered]@{}
-        $params['workspace'] = $ws
-        if ($AndroidTarget) { $params['android_target'] = $AndroidTarget }
-        if ($PSBoundParameters.ContainsKey('NamePrefix')) { $params['name_prefix'] = $NamePrefix }
-        $null = Invoke-BmsRpc -Command 'convert' -Params $params
+        [string] $NamePrefix,
 
-        # The manifest is the workspace contract of convert (see docs/powershell.md).
-        $manifestPath = Join-Path -Path (Join-Path -Path $ws -ChildPath 'intune') -ChildPath 'manifest.json'
-        $manifest = Get-Content -LiteralPath $manifestPath -Raw -Encoding UTF8 | ConvertFrom-Json
-        foreach ($o in (ConvertTo-BmsArray $manifest.objects)) {
-            $groups = foreach ($g in (ConvertTo-BmsArray $o.recommendedGroups)) {
-                if ($g.displayName) { $g.displayName } else { $g.id }
+        [Parameter(ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Alias('DisplayName')]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $TestGroup
+    )
+    begin {
+        $testGroups = New-Object System.Collections.Generic.List[string]
+    }
+    process {
+        foreach ($g in $TestGroup) { if (-not $testGroups.Contains($g)) { $testGroups.Add($g) } }
+    }
+    end {
+        try {
+            $ws = Resolve-BmsWorkspace -Workspace $Workspace
+            $params = [ordered]@{}
+            $params['workspace'] = $ws
+            if ($AndroidTarget) { $params['android_target'] = $AndroidTarget }
+            if ($PSBoundParameters.ContainsKey('NamePrefix')) { $params['name_prefix'] = $NamePrefix }
+            if ($testGroups.Count -gt 0) { $params['test_groups'] = $testGroups.ToArray() }
+            $result = Invoke-BmsRpc -Command 'convert' -Params $params
+
+            foreach ($w in (ConvertTo-BmsArray $result.warnings)) {
+                $about = ''
+                if ($w.policy) { $about = " $($w.policy):" }
+                Write-Warning -Message ('[{0}]{1} {2}' -f $w.code, $about, $w.message)
             }
-            [pscustomobject][ordered]@{
-                PSTypeName        = 'Bms2Intune.IntuneObject'
-                DisplayName       = $o.displayName
-                OdataType         = $o.odataType
-                Api               = $o.api
-                Method            = $o.method
-                GraphPath         = $o.path
-                File              = Join-Path -Path (Join-Path -Path $ws -ChildPath 'intune') -ChildPath $o.file
-                SourcePolicy      = $o.sourcePolicy
-                AssignFile        = $o.assignFile
-                RecommendedGroups = @($groups)
+            if ($result.rows_with_loss -gt 0) {
+                Write-Warning -Message "$($result.rows_with_loss) BMS setting(s) do not carry over one-to-one; see $($result.mapping_report_csv) in the workspace."
             }
+            $intune = Join-Path -Path $ws -ChildPath 'intune'
+            foreach ($o in (ConvertTo-BmsArray $result.objects)) {
+                [pscustomobject][ordered]@{
+                    PSTypeName   = 'Bms2Intune.IntuneObject'
+                    DisplayName  = $o.display_name
+                    OdataType    = $o.odata_type
+                    Platform     = $o.platform
+                    Api          = $o.api
+                    SourcePolicy = $o.source_policy
+                    File         = Join-Path -Path $intune -ChildPath $o.file
+                }
+            }
+        } catch {
+            $PSCmdlet.ThrowTerminatingError($_)
         }
-    } catch {
-        $PSCmdlet.ThrowTerminatingError($_)
     }
 }

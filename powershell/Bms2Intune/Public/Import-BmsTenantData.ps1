@@ -13,8 +13,11 @@ function Import-BmsTenantData {
     Rows can also be piped in, for example from Import-Csv after filtering: they are written to a
     temporary UTF-8 CSV file that is imported and then deleted.
 
-    Outputs one Bms2Intune.ImportFile object per file (and per workbook sheet): kind, rows read,
-    kept and rejected, with every warning and rejection (code, row, column, value, message).
+    Outputs one Bms2Intune.ImportFile object per file (and per workbook sheet, and per array of a
+    policy bundle): kind, rows read, kept and rejected, with the warnings and rejections listed
+    as Bms2Intune.ImportIssue objects (code, row, column, value, message; every rejected row is
+    also in rejected-rows.csv in the workspace). Snapshot-wide warnings (group cycles, skipped
+    sheets) go to the warning stream.
 
     .PARAMETER Path
     Files to import. Wildcards are expanded (sorted by name); every path must exist. Accepts
@@ -181,19 +184,26 @@ function Import-BmsTenantData {
                 $t = $result.totals
                 Write-Verbose -Message ('Snapshot: {0} users, {1} groups, {2} memberships, {3} license assignments, {4} products, {5} devices, {6} policies.' -f $t.users, $t.groups, $t.memberships, $t.license_assignments, $t.products, $t.devices, $t.policies)
             }
+            foreach ($w in (ConvertTo-BmsArray $result.warnings)) {
+                Write-Warning -Message ('[{0}] {1}' -f $w.code, $w.message)
+            }
             foreach ($f in (ConvertTo-BmsArray $result.files)) {
                 $filePath = $f.path
                 if ($temp -and $filePath -eq $temp) { $filePath = '(pipeline input)' }
-                $rejections = foreach ($r in (ConvertTo-BmsArray $f.rejections)) {
-                    [pscustomobject][ordered]@{
-                        PSTypeName = 'Bms2Intune.Rejection'
-                        File       = $filePath
-                        Row        = $r.row
-                        Column     = $r.column
-                        Value      = $r.value
-                        Code       = $r.code
-                        Message    = $r.message
-                    }
+                $issues = @{}
+                foreach ($list in @('warnings', 'rejections')) {
+                    $issues[$list] = @(foreach ($r in (ConvertTo-BmsArray $f.$list)) {
+                            [pscustomobject][ordered]@{
+                                PSTypeName = 'Bms2Intune.ImportIssue'
+                                File       = $filePath
+                                Sheet      = $f.sheet
+                                Row        = $r.row
+                                Column     = $r.column
+                                Value      = $r.value
+                                Code       = $r.code
+                                Message    = $r.message
+                            }
+                        })
                 }
                 [pscustomobject][ordered]@{
                     PSTypeName = 'Bms2Intune.ImportFile'
@@ -203,8 +213,8 @@ function Import-BmsTenantData {
                     RowsRead   = $f.rows_read
                     Kept       = $f.kept
                     Rejected   = $f.rejected
-                    Warnings   = ConvertTo-BmsArray $f.warnings
-                    Rejections = @($rejections)
+                    Warnings   = $issues['warnings']
+                    Rejections = $issues['rejections']
                 }
             }
         } catch {

@@ -4,9 +4,9 @@ function Invoke-BmsMigrationStep {
     Carries out one policy step of the plan through Microsoft Graph (or shows what it would do).
 
     .DESCRIPTION
-    Runs a named step of the workspace's plan that is not a license wave: creating the converted
-    Intune policies, assigning them to the pilot group, and the policy gate that assigns them to
-    their recommended groups before wave 1. Every Graph operation is recorded in the workspace
+    Runs a step of the workspace's plan that is not a license wave, by the plan's step kind:
+    pilot (create the converted Intune policies and assign them to the pilot group) and
+    policy_gate (assign them to their recommended groups, which must be done before wave 1). Every Graph operation is recorded in the workspace
     journal, so a rerun resumes and never creates a policy twice. Needs Connect-BmsGraph first.
 
     It changes the tenant, so it asks for confirmation; -WhatIf (or -DryRun) asks the binary for a
@@ -15,8 +15,8 @@ function Invoke-BmsMigrationStep {
     Outputs one Bms2Intune.MigrationAction per Graph operation.
 
     .PARAMETER Step
-    The step's name as the plan lists it (for example create-policies, assign-pilot,
-    assign-recommended). Accepts objects with a Step or Name property through the pipeline.
+    The plan step's kind: pilot or policy_gate (plan.json "steps"). Accepts strings and objects
+    with a Kind or Step property through the pipeline.
 
     .PARAMETER Workspace
     Workspace folder. Default: $env:BMS2INTUNE_WORKSPACE, else .\bms2intune-work.
@@ -25,18 +25,19 @@ function Invoke-BmsMigrationStep {
     Only list the operations; change nothing.
 
     .EXAMPLE
-    Invoke-BmsMigrationStep -Workspace .\work -Step create-policies -WhatIf
+    Invoke-BmsMigrationStep -Workspace .\work -Step pilot -WhatIf
 
-    Lists the Intune policies the step would create, without changing the tenant.
+    Lists the Intune policies the pilot step would create and assign to the pilot group, without
+    changing the tenant.
 
     .EXAMPLE
-    Invoke-BmsMigrationStep -Workspace .\work -Step assign-recommended -Confirm:$false
+    Invoke-BmsMigrationStep -Workspace .\work -Step policy_gate -Confirm:$false
 
     Assigns the Intune policies to their recommended groups (the gate before wave 1) in a
     scheduled job.
 
     .INPUTS
-    System.String, objects with a Step or Name property.
+    System.String, objects with a Kind or Step property.
 
     .OUTPUTS
     Bms2Intune.MigrationAction
@@ -48,8 +49,8 @@ function Invoke-BmsMigrationStep {
     [OutputType('Bms2Intune.MigrationAction')]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [Alias('Name')]
-        [ValidateNotNullOrEmpty()]
+        [Alias('Kind')]
+        [ValidateSet('pilot', 'policy_gate')]
         [string] $Step,
 
         [Parameter(ValueFromPipelineByPropertyName)]

@@ -12,7 +12,9 @@ function New-BmsWavePlan {
     admin's edited plan workbook is validated against the same rules and becomes the plan.
 
     Outputs one Bms2Intune.Wave per wave (number, date, users, devices by platform, license
-    group). A warning summarises the users held back; Export-BmsWavePlan gives the full plan.
+    group). Warnings summarise the users held back or left unplaced (no free seat), every rule an
+    edited plan breaks, and the changes against the previous plan; the planner's notes go to the
+    verbose stream. Export-BmsWavePlan gives the full plan with every user.
 
     .PARAMETER Workspace
     Workspace folder. Default: $env:BMS2INTUNE_WORKSPACE, else .\bms2intune-work.
@@ -34,7 +36,16 @@ function New-BmsWavePlan {
     Keep users sharing this key in one wave where it fits: group, department, office or manager.
 
     .PARAMETER Order
-    Values of the -KeepTogether key to plan first, in this order (e.g. department names).
+    Values to plan first, in this order (e.g. department names): users matching the first value
+    come first, then the second, then everyone else.
+
+    .PARAMETER OrderBy
+    The attribute -Order lists values of: department, office, manager or group. Default: the
+    -KeepTogether key.
+
+    .PARAMETER Seats
+    Free Intune seats to plan with, instead of the snapshot's enabled minus consumed counts (for
+    example after buying licenses).
 
     .PARAMETER Start
     Date of the pilot wave.
@@ -48,6 +59,16 @@ function New-BmsWavePlan {
     .PARAMETER SkipUnsupported
     Hold back users all of whose devices Intune does not support.
 
+    .PARAMETER CalendarDays
+    Allow waves on Saturdays and Sundays (default: business days only).
+
+    .PARAMETER Holiday
+    Dates no wave may fall on; a wave landing on one moves to the next working day.
+
+    .PARAMETER GroupPattern
+    Name of each wave's license group: {nn} is the two-digit wave number, {n} the wave number.
+    Default: 'BMS2Intune Wave {nn}'.
+
     .PARAMETER FromEdited
     An edited plan workbook (.xlsx) or CSV to validate and adopt as the plan.
 
@@ -58,10 +79,12 @@ function New-BmsWavePlan {
     at most 200 users a week apart, keeping departments together.
 
     .EXAMPLE
-    New-BmsWavePlan -Workspace .\work -NoPilot -MaxDevices 500 -KeepTogether department -Order Sales, Finance -SkipUnsupported
+    New-BmsWavePlan -Workspace .\work -NoPilot -MaxDevices 500 -KeepTogether office -OrderBy department -Order Sales, Finance -SkipUnsupported -Seats 400 -CalendarDays -Holiday 2026-12-24, 2026-12-31 -GroupPattern 'Intune wave {n}'
 
-    Plans without a pilot (not recommended), at most 500 devices per wave, Sales then Finance
-    first, holding back users whose devices Intune does not support.
+    Plans without a pilot (not recommended): at most 500 devices per wave and 400 seats in all,
+    offices kept together, Sales then Finance first, weekends allowed but not the two holidays,
+    license groups named 'Intune wave 1', 'Intune wave 2', ...; users whose devices Intune does
+    not support are held back.
 
     .EXAMPLE
     New-BmsWavePlan -Workspace .\work -FromEdited .\plan-edited.xlsx
@@ -108,6 +131,14 @@ function New-BmsWavePlan {
         [string[]] $Order,
 
         [Parameter(ParameterSetName = 'Plan')]
+        [ValidateSet('group', 'department', 'office', 'manager')]
+        [string] $OrderBy,
+
+        [Parameter(ParameterSetName = 'Plan')]
+        [ValidateRange(0, 100000000)]
+        [int] $Seats,
+
+        [Parameter(ParameterSetName = 'Plan')]
         [datetime] $Start,
 
         [Parameter(ParameterSetName = 'Plan')]
@@ -121,12 +152,23 @@ function New-BmsWavePlan {
         [Parameter(ParameterSetName = 'Plan')]
         [switch] $SkipUnsupported,
 
+        [Parameter(ParameterSetName = 'Plan')]
+        [switch] $CalendarDays,
+
+        [Parameter(ParameterSetName = 'Plan')]
+        [datetime[]] $Holiday,
+
+        [Parameter(ParameterSetName = 'Plan')]
+        [ValidateNotNullOrEmpty()]
+        [string] $GroupPattern,
+
         [Parameter(Mandatory, ParameterSetName = 'FromEdited')]
         [ValidateScript({ Test-Path -LiteralPath $_ -PathType Leaf })]
         [string] $FromEdited
     )
     begin {
         $pilots = New-Object System.Collections.Generic.List[string]
+        $invariant = [System.Globalization.CultureInfo]::InvariantCulture
     }
     process {
         foreach ($g in $PilotGroup) { if (-not $pilots.Contains($g)) { $pilots.Add($g) } }
@@ -143,23 +185,45 @@ function New-BmsWavePlan {
                 if ($NoPilot) { $params['no_pilot'] = $true }
                 if ($PSBoundParameters.ContainsKey('WaveSize')) { $params['wave_size'] = $WaveSize }
                 if ($PSBoundParameters.ContainsKey('MaxDevices')) { $params['max_devices'] = $MaxDevices }
+                if ($PSBoundParameters.ContainsKey('Seats')) { $params['seats'] = $Seats }
+                if ($SkipUnsupported) { $params['skip_unsupported'] = $true }
                 if ($KeepTogether) { $params['keep_together'] = $KeepTogether }
-                if ($Order) { $params['order'] = @($Order) }
-                if ($PSBoundParameters.ContainsKey('Start')) { $params['start'] = $Start.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture) }
+                if ($Order) {
+                    # The binary's form: KEY=V1,V2 (without KEY= it uses the keep-together key).
+                    $values = ($Order | ForEach-Object { $_.Trim() }) -join ','
+                    if ($OrderBy) { $params['order'] = "$OrderBy=$values" } else { $params['order'] = $values }
+                }
+                if ($PSBoundParameters.ContainsKey('Start')) { $params['start'] = $Start.ToString('yyyy-MM-dd', $invariant) }
                 if ($PSBoundParameters.ContainsKey('Every')) { $params['every'] = $Every }
                 if ($PSBoundParameters.ContainsKey('SoakDays')) { $params['soak_days'] = $SoakDays }
-                if ($SkipUnsupported) { $params['skip_unsupported'] = $true }
+                if ($CalendarDays) { $params['calendar_days'] = $true }
+                if ($Holiday) { $params['holidays'] = @($Holiday | ForEach-Object { $_.ToString('yyyy-MM-dd', $invariant) }) }
+                if ($GroupPattern) { $params['group_pattern'] = $GroupPattern }
             }
             if (-not $PSCmdlet.ShouldProcess($ws, 'Write the wave plan (plan.json, plan.csv, plan.xlsx)')) { return }
             $result = Invoke-BmsRpc -Command 'plan' -Params $params
 
-            $heldBack = ConvertTo-BmsArray $result.held_back
-            if ($heldBack.Count -gt 0) {
-                $reasons = ($heldBack | Group-Object -Property code | Sort-Object -Property Name | ForEach-Object { '{0}: {1}' -f $_.Name, $_.Count }) -join ', '
-                Write-Warning -Message "$($heldBack.Count) user(s) held back ($reasons); see plan.csv in the workspace or Export-BmsWavePlan."
+            $t = $result.totals
+            Write-Verbose -Message ('Plan: {0} users to license in {1} waves after a pilot of {2}; {3} already migrated.' -f $t.planned, $t.waves, $t.pilot, $t.already_migrated)
+            if ($t.held_back -gt 0) {
+                Write-Warning -Message "$($t.held_back) user(s) held back (no usage location, or only unsupported devices); see the Held back sheet of plan.xlsx (Export-BmsWavePlan)."
+            }
+            if ($t.unplaced -gt 0) {
+                Write-Warning -Message "$($t.unplaced) user(s) unplaced: the free Intune seats ran out (-Seats after buying licenses)."
+            }
+            foreach ($v in (ConvertTo-BmsArray $result.violations)) {
+                $who = ''
+                if ($v.upn) { $who = " $($v.upn):" }
+                Write-Warning -Message ('[{0}]{1} {2}' -f $v.code, $who, $v.message)
+            }
+            foreach ($n in (ConvertTo-BmsArray $result.notes)) {
+                Write-Verbose -Message ('[{0}] {1}' -f $n.code, $n.message)
+            }
+            $c = $result.changes
+            if ($c) {
+                Write-Warning -Message ('Changes against the previous plan: {0} user(s) moved, {1} added, {2} removed, {3} changed status; {4} wave(s) changed.' -f $c.users_moved, $c.users_added, $c.users_removed, $c.users_status_changed, @($c.waves).Count)
             }
             foreach ($w in (ConvertTo-BmsArray $result.waves)) {
-                $users = ConvertTo-BmsArray $w.users
                 $d = $w.devices
                 [pscustomobject][ordered]@{
                     PSTypeName   = 'Bms2Intune.Wave'
@@ -167,11 +231,12 @@ function New-BmsWavePlan {
                     Pilot        = [bool]$w.pilot
                     Date         = $w.date
                     LicenseGroup = $w.group
-                    UserCount    = $users.Count
-                    Ios          = $d.ios
-                    Android      = $d.android
-                    Windows      = $d.windows
-                    Users        = $users
+                    UserCount    = $w.user_count
+                    DeviceCount  = $w.device_count
+                    Ios          = [int]$d.ios
+                    Android      = [int]$d.android
+                    Windows      = [int]$d.windows
+                    Pinned       = $w.pinned
                     Workspace    = $ws
                 }
             }
