@@ -250,7 +250,21 @@ fn schema_has(root: &Value, s: &Value, segs: &[Seg]) -> bool {
     let Some((first, rest)) = segs.split_first() else {
         return true;
     };
-    if s == &Value::Bool(true) || s.as_object().is_some_and(|o| o.is_empty()) {
+    // No structure declared (a `serde_json::Value` field): any path below it is allowed.
+    let structural = [
+        "type",
+        "properties",
+        "items",
+        "$ref",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "additionalProperties",
+    ];
+    if s == &Value::Bool(true)
+        || s.as_object()
+            .is_some_and(|o| !structural.iter().any(|k| o.contains_key(*k)))
+    {
         return true;
     }
     for key in ["anyOf", "oneOf", "allOf"] {
@@ -289,6 +303,8 @@ fn schema_has(root: &Value, s: &Value, segs: &[Seg]) -> bool {
 #[derive(Debug, Clone)]
 struct Seg {
     name: String,
+    /// `name?`: the field may be absent (skipped when `None`); the schema must still declare it.
+    optional: bool,
     /// `name[]`: every element.
     array: bool,
     /// `name[3]`: one element.
@@ -298,9 +314,14 @@ struct Seg {
 fn parse_path(p: &str) -> Vec<Seg> {
     p.split('.')
         .map(|part| {
+            let (part, optional) = match part.strip_suffix('?') {
+                Some(x) => (x, true),
+                None => (part, false),
+            };
             if let Some(name) = part.strip_suffix("[]") {
                 Seg {
                     name: name.into(),
+                    optional,
                     array: true,
                     index: None,
                 }
@@ -308,12 +329,14 @@ fn parse_path(p: &str) -> Vec<Seg> {
                 let idx = part[open + 1..part.len() - 1].parse().ok();
                 Seg {
                     name: part[..open].into(),
+                    optional,
                     array: false,
                     index: idx,
                 }
             } else {
                 Seg {
                     name: part.into(),
+                    optional,
                     array: false,
                     index: None,
                 }
@@ -330,9 +353,12 @@ fn value_has(v: &Value, segs: &[Seg], at: &str, empty: &mut Vec<String>) -> Resu
     let obj = v
         .as_object()
         .ok_or_else(|| format!("{at} is not an object"))?;
-    let x = obj
-        .get(&first.name)
-        .ok_or_else(|| format!("{at} has no field {:?}", first.name))?;
+    let Some(x) = obj.get(&first.name) else {
+        if first.optional {
+            return Ok(());
+        }
+        return Err(format!("{at} has no field {:?}", first.name));
+    };
     let here = if at.is_empty() {
         first.name.clone()
     } else {
@@ -442,6 +468,26 @@ fn copy_sample(dir: &Path) -> Option<Vec<String>> {
     }
     files.sort();
     (!files.is_empty()).then_some(files)
+}
+
+/// Tenant snapshots other areas' tests keep; the first present seeds a workspace when import
+/// cannot (returns its path).
+const SEED_TENANTS: &[&str] = &["tests/fixtures/readiness/all-checks-tenant.json"];
+
+fn seed_tenant(ws_dir: &Path) -> Option<String> {
+    for rel in SEED_TENANTS {
+        let Ok(text) = std::fs::read_to_string(root().join(rel)) else {
+            continue;
+        };
+        let tenant: bms2intune::model::Tenant = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{rel} is not a tenant snapshot: {e}"));
+        let ws_path = ws_dir.to_str().expect("utf-8 temp path");
+        let ws = bms2intune::workspace::Workspace::open(Some(ws_path), true)
+            .expect("create seeded workspace");
+        ws.save_tenant(&tenant).expect("save seeded tenant");
+        return Some(rel.to_string());
+    }
+    None
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -705,6 +751,7 @@ fn module_sources_match_the_fixtures() {
                     .rsplit('.')
                     .next()
                     .unwrap_or(path)
+                    .trim_end_matches('?')
                     .trim_end_matches("[]");
                 let needle = format!(".{last}");
                 if !text.contains(&needle) && !src.private.contains(&needle) {
@@ -975,17 +1022,56 @@ fn fixtures_replay_against_the_binary() {
             continue;
         }
         let setup = f.str("setup");
-        let sample_files = match setup {
-            "none" | "workspace" => Vec::new(),
-            _ => match copy_sample(&dir) {
-                Some(files) => files,
+        let uses_sample = |reqs: &[Value]| {
+            reqs.iter()
+                .any(|r| r.to_string().contains("${SAMPLE_FILES}"))
+        };
+        let mut setup_requests: Vec<Value> = match setup {
+            "none" | "workspace" | "sample-files" => Vec::new(),
+            name => setups
+                .get(name)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_else(|| panic!("{}: unknown setup {name:?}", f.name)),
+        };
+        let sample_files = copy_sample(&dir).unwrap_or_default();
+        if sample_files.is_empty() && uses_sample(&requests) {
+            notes.push(format!(
+                "{}: SKIPPED result shape check: no sample tenant at {} yet",
+                f.name,
+                sample_source().display()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            continue;
+        }
+        // Without the sample or without import, the import step of the setup is replaced by a
+        // tenant snapshot written directly, so readiness, convert and plan can still be checked.
+        let import_first = setup_requests
+            .first()
+            .and_then(|r| r.get("command"))
+            .and_then(Value::as_str)
+            == Some("import");
+        let mut seeded = false;
+        if import_first && (sample_files.is_empty() || unbuilt.contains("import")) {
+            match seed_tenant(&dir.join("work")) {
+                Some(from) => {
+                    notes.push(format!(
+                        "{}: setup {setup:?}: import replaced by the tenant of {from} (no sample or import not built)",
+                        f.name
+                    ));
+                    setup_requests.remove(0);
+                    seeded = true;
+                }
                 None => {
-                    notes.push(format!("{}: SKIPPED result shape check: no sample tenant at {} yet (setup {setup:?})", f.name, sample_source().display()));
+                    notes.push(format!(
+                        "{}: SKIPPED result shape check: setup {setup:?} needs the sample tenant and import",
+                        f.name
+                    ));
                     let _ = std::fs::remove_dir_all(&dir);
                     continue;
                 }
-            },
-        };
+            }
+        }
         if setup == "workspace" {
             std::fs::create_dir_all(dir.join("work")).expect("create workspace");
             std::fs::write(
@@ -997,14 +1083,6 @@ fn fixtures_replay_against_the_binary() {
         let env = Env {
             dir: dir.clone(),
             sample_files,
-        };
-        let setup_requests: Vec<Value> = match setup {
-            "none" | "workspace" | "sample-files" => Vec::new(),
-            name => setups
-                .get(name)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_else(|| panic!("{}: unknown setup {name:?}", f.name)),
         };
         let mut lines = Vec::new();
         for (i, r) in setup_requests.iter().enumerate() {
@@ -1019,13 +1097,18 @@ fn fixtures_replay_against_the_binary() {
         }
         let results = rpc(&dir, &lines);
         let mut skip = None;
-        for i in 0..setup_requests.len() {
+        for (i, step) in setup_requests.iter().enumerate() {
             let ev = results
                 .get(&format!("setup-{i}"))
                 .cloned()
                 .unwrap_or_default();
             if ev.get("ok") == Some(&Value::Bool(true)) {
                 continue;
+            }
+            let cmd = step.get("command").and_then(Value::as_str).unwrap_or("");
+            if unbuilt.contains(cmd) {
+                skip = Some(format!("setup {setup:?} step {i} ({cmd}) is not built yet"));
+                break;
             }
             if not_available(&ev) {
                 skip = Some(format!(
@@ -1067,7 +1150,12 @@ fn fixtures_replay_against_the_binary() {
                 break;
             }
             if ev.get("ok") != Some(&Value::Bool(true)) {
-                errs.push(format!("{}: request {i} failed: {ev}", f.name));
+                if seeded && !error_code(&ev).starts_with("protocol.") {
+                    // Accepted params, but the stand-in tenant lacks what the sample has.
+                    notes.push(format!("{}: SKIPPED result shape check: on the stand-in tenant request {i} answered {}", f.name, error_code(&ev)));
+                } else {
+                    errs.push(format!("{}: request {i} failed: {ev}", f.name));
+                }
                 break;
             }
             if !last {
