@@ -71,14 +71,17 @@ function ConvertTo-BmsErrorRecord {
     foreach ($d in @($Details)) {
         if ($null -eq $d) { continue }
         $names = @($d.PSObject.Properties | ForEach-Object { $_.Name })
-        if ($names -contains 'file' -or $names -contains 'row' -or $names -contains 'path') {
+        if ($names -contains 'file' -or $names -contains 'row' -or $names -contains 'path' -or $names -contains 'param') {
+            # path: the offending request field (params.files); param: a param whose value is wrong.
+            $field = $d.path
+            if (-not $field -and $d.param) { $field = "params.$($d.param)" }
             $target = [pscustomobject][ordered]@{
                 PSTypeName = 'Bms2Intune.ErrorTarget'
                 File       = $d.file
                 Sheet      = $d.sheet
                 Row        = $d.row
                 Column     = $d.column
-                Path       = $d.path
+                Path       = $field
                 Value      = $d.value
             }
             break
