@@ -151,6 +151,21 @@ Describe 'Protocol client' {
         $err.FullyQualifiedErrorId | Should -BeLike 'workspace.*'
         $err.Exception.Data['Code'] | Should -BeLike 'workspace.*'
     }
+    It 'never shows a Connect-BmsGraph secret, not even in the verbose stream' {
+        $out = & {
+            try {
+                Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (ConvertTo-SecretString -Text 'not-a-real-secret-4711') -Verbose
+            } catch {
+                $_
+            }
+        } 4>&1 3>&1 2>&1 | Out-String
+        $out | Should -Not -Match 'not-a-real-secret-4711'
+        $out | Should -Match 'parameters not shown'
+    }
+    It 'starts the binary with the single argument rpc (no secret can be on its command line)' {
+        $arguments = InModuleScope Bms2Intune { $null = Open-BmsRpcSession; $script:BmsRpc.Process.StartInfo.Arguments }
+        $arguments | Should -Be 'rpc'
+    }
     It 'sends non-ASCII text as UTF-8 (a workspace path with Zoë Müller)' {
         $ws = Join-Path -Path $TestDrive -ChildPath 'Zoë Müller'
         $null = New-Item -ItemType Directory -Path $ws -Force
