@@ -1278,3 +1278,59 @@ fn docs_show_the_nightly_job_script_verbatim() {
         }
     }
 }
+
+#[test]
+fn protocol_client_speaks_this_protocol() {
+    let client = std::fs::read_to_string(module_dir().join("Private/RpcClient.ps1"))
+        .expect("Private/RpcClient.ps1");
+    let version = bms2intune::protocol::PROTOCOL_VERSION;
+    assert!(
+        client.contains(&format!("$script:BmsProtocolVersion = {version}\n")),
+        "the module's protocol version must be {version}, the binary's"
+    );
+    // The request envelope, field for field, and every event kind it must handle.
+    assert!(client.contains(
+        "[ordered]@{ protocol = $script:BmsProtocolVersion; id = $id; command = $Command; params = $Params }"
+    ));
+    for event in ["'progress'", "'log'", "'result'"] {
+        assert!(
+            client.contains(event),
+            "the client does not handle {event} events"
+        );
+    }
+    for field in [
+        "$evt.phase",
+        "$evt.done",
+        "$evt.total",
+        "$evt.level",
+        "$evt.code",
+        "$evt.message",
+        "$outcome.ok",
+        "$outcome.result",
+        "$outcome.error",
+        "$err.code",
+        "$err.message",
+        "$err.details",
+    ] {
+        assert!(client.contains(field), "the client no longer reads {field}");
+    }
+    // The binary is started with `rpc` only: secrets never reach a command line.
+    assert!(client.contains("$psi.Arguments = 'rpc'"));
+    // And the binary really emits those fields.
+    let dir = temp_dir("envelope");
+    let results = rpc(
+        &dir,
+        &[
+            json!({"protocol":1,"id":"e","command":"status","params":{"workspace": dir.join("missing").display().to_string()}}),
+        ],
+    );
+    let ev = results.get("e").cloned().unwrap_or_default();
+    assert_eq!(ev["ok"], json!(false));
+    for k in ["code", "message", "details"] {
+        assert!(
+            ev["error"].get(k).is_some(),
+            "error result without {k}: {ev}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
