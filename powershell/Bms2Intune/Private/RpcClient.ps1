@@ -325,7 +325,11 @@ function Invoke-BmsRpc {
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Params,
         [switch] $Sensitive
     )
-    $null = Open-BmsRpcSession
+    $s = Open-BmsRpcSession
+    if (@($s.Commands).Count -gt 0 -and @($s.Commands) -notcontains $Command) {
+        # Not sent at all: a binary without the command has no use for its params (a secret, say).
+        throw (ConvertTo-BmsErrorRecord -Code 'protocol.unknown_command' -Message "The bms2intune binary '$($s.Binary)' (version $($s.Version)) has no '$Command' command; it has: $(@($s.Commands) -join ', ').")
+    }
     try {
         return Send-BmsRpcRequest -Command $Command -Params $Params -Sensitive:$Sensitive
     } catch {
