@@ -161,7 +161,7 @@ Describe 'Protocol client' {
         } 4>&1 3>&1 2>&1 | Out-String
         $out | Should -Not -Match 'not-a-real-secret-4711'
         # Sent (and not logged) when the binary has connect; not sent at all when it has not.
-        $out | Should -Match 'parameters not shown|module\.not_available'
+        $out | Should -Match 'parameters not shown|not available in this bms2intune binary'
     }
     It 'starts the binary with the single argument rpc (no secret can be on its command line)' {
         $arguments = InModuleScope Bms2Intune { $null = Open-BmsRpcSession; $script:BmsRpc.Process.StartInfo.Arguments }
