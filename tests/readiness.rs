@@ -95,6 +95,7 @@ const BASE_CODES: &[&str] = &[
     "tenant.support_required",
     "license.intune_plan_disabled",
     "policy.cleanup",
+    "policy.setting_not_one_to_one",
     "data.inconsistent",
 ];
 
@@ -123,7 +124,7 @@ fn all_checks_fixture_triggers_every_check_through_the_binary() {
     }
     let s = &report["summary"];
     assert_eq!(s["blocker"], 4);
-    assert_eq!(s["warning"], 11);
+    assert_eq!(s["warning"], 15);
     assert_eq!(s["info"], 8);
     assert_eq!(s["seats"]["available"], 2);
     assert_eq!(s["seats"]["needed"], 8);
@@ -205,7 +206,7 @@ fn all_checks_fixture_triggers_every_check_through_the_binary() {
     // The human summary names counts, seats and remedies.
     let (code, human, _) = bin(&ws, &["readiness"]);
     assert_eq!(code, 0);
-    assert!(human.contains("4 blockers, 11 warnings, 8 info"), "{human}");
+    assert!(human.contains("4 blockers, 15 warnings, 8 info"), "{human}");
     assert!(human.contains("SHORT BY 6"), "{human}");
     assert!(
         human.contains("do: Buy at least 6 more licenses"),
@@ -309,7 +310,7 @@ fn protocol_request_returns_counts_and_every_finding() {
     let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let result = &last["result"];
     assert_eq!(result["summary"]["blocker"], 4, "{stdout}");
-    assert_eq!(result["findings"].as_array().unwrap().len(), 23);
+    assert_eq!(result["findings"].as_array().unwrap().len(), 27);
     assert_eq!(result["fail_on"], "blocker");
     let _ = std::fs::remove_dir_all(&ws);
 }
@@ -504,7 +505,7 @@ fn os_version_exactly_at_minimum_vs_one_below() {
         assert_eq!(f[0].objects, ["dev-alice-iphone", "alice@contoso.com"]);
         assert_eq!(f[0].severity, Severity::Warning);
         let u = with_code(&bad, "device.unsupported.user");
-        assert_eq!(u[0].objects, ["alice@contoso.com", "dev-alice-iphone"]);
+        assert_eq!(u[0].objects, ["alice@contoso.com"]);
         assert_eq!(bad.users_unsupported_only, ["alice@contoso.com"]);
     }
 }
@@ -552,12 +553,12 @@ fn a_user_with_one_supported_device_is_not_unsupported_only() {
     });
     let a = check(&t);
     assert!(a.users_unsupported_only.is_empty());
-    let u = with_code(&a, "device.unsupported.user");
-    assert_eq!(u[0].objects, ["alice@contoso.com", "dev-alice-old"]);
-    assert!(
-        u[0].message.contains("1 of the user's 2"),
-        "{}",
-        u[0].message
+    assert!(with_code(&a, "device.unsupported.user").is_empty());
+    let u = with_code(&a, "device.unsupported.user_partial");
+    assert_eq!(u[0].objects, ["alice@contoso.com"]);
+    assert_eq!(
+        with_code(&a, "device.unsupported.os_version")[0].objects,
+        ["dev-alice-old", "alice@contoso.com"]
     );
 }
 
@@ -703,6 +704,35 @@ fn policy_cleanup_boundaries() {
     let f = with_code(&a, "policy.cleanup.duplicate");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].objects, ["Corporate devices", "Another copy"]);
+}
+
+#[test]
+fn settings_that_do_not_carry_over_one_to_one() {
+    let with_wipe = |attempts: u64, enabled: bool| {
+        let mut t = clean_with_free_seats(10);
+        t.policies[0].enabled = enabled;
+        t.policies[0].settings.insert(
+            "MaxPasswordAttemptsBeforeWipe".into(),
+            serde_json::json!(attempts),
+        );
+        check(&t)
+    };
+    // iOS accepts 2-11 sign-in failures before wipe: 11 carries over, 12 is clamped.
+    assert!(with_wipe(11, true).findings.is_empty());
+    let a = with_wipe(12, true);
+    let f = with_code(&a, "policy.setting_not_one_to_one.clamped");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Warning);
+    assert_eq!(f[0].objects, ["Corporate devices"]);
+    assert!(f[0].message.contains("MaxPasswordAttemptsBeforeWipe"));
+    assert!(
+        f[0].message
+            .contains("passcodeSignInFailureCountBeforeWipe = 11"),
+        "{}",
+        f[0].message
+    );
+    // A disabled policy is not converted: only the cleanup finding.
+    assert_eq!(codes(&with_wipe(12, false)), ["policy.cleanup.disabled"]);
 }
 
 #[test]
@@ -861,46 +891,69 @@ fn synthetic_tenant_runs_linear_and_deterministic() {
     assert!(!with_code(&a, "group.mixed").is_empty());
 }
 
-/// `cargo test --release --test readiness -- --ignored --nocapture bench_1m` prints the check time
-/// for a million users (the issue asks for well under 2 s).
+/// Nanoseconds this process (all threads) has spent on a CPU (Linux `/proc/self/stat`, 10 ms
+/// ticks), so the bench is not fooled by other processes competing for the cores; `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = text.get(text.rfind(')')? + 2..)?;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000_000)
+}
+
+/// `cargo test --test readiness -- --ignored --nocapture bench_1m` prints the time of every check
+/// over a million users (the issue asks for well under 2 s). Build with optimisation for figures
+/// worth quoting (e.g. `CARGO_PROFILE_DEV_OPT_LEVEL=3`).
 #[test]
 #[ignore]
 fn bench_1m_users() {
     use bms2intune::readiness::checks;
     let t = synthetic(1_000_000);
     let r = Reference::builtin().unwrap();
-    let start = std::time::Instant::now();
-    let scope = bms2intune::readiness::Scope::new(&t, &r);
-    eprintln!("scope {:?}", start.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::licensing::seats(&scope);
-    eprintln!("seats {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::groups::mixed_groups(&scope);
-    eprintln!("groups {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::devices::unsupported_devices(&scope);
-    eprintln!("devices {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::licensing::licensed_early(&scope);
-    let _ = checks::licensing::usage_location(&scope);
-    let _ = checks::licensing::intune_plan_disabled(&scope);
-    eprintln!("licensing {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::policies::cleanup(&scope);
-    eprintln!("policies {:?}", s.elapsed());
-    let s = std::time::Instant::now();
-    let _ = checks::data::inconsistent(&scope);
-    eprintln!("data {:?}", s.elapsed());
-    let start = std::time::Instant::now();
-    let a = check(&t);
-    let elapsed = start.elapsed();
+    let timed = |name: &str, f: &mut dyn FnMut()| {
+        let (wall, cpu) = (std::time::Instant::now(), thread_cpu_ns());
+        f();
+        let cpu_ms = cpu
+            .zip(thread_cpu_ns())
+            .map(|(a, b)| format!("{:.0} ms on CPU", (b - a) as f64 / 1e6))
+            .unwrap_or_default();
+        eprintln!(
+            "{name:<10} {:>8.0} ms wall  {cpu_ms}",
+            wall.elapsed().as_secs_f64() * 1e3
+        );
+    };
+    let mut scope = None;
+    timed("scope", &mut || {
+        scope = Some(bms2intune::readiness::Scope::new(&t, &r))
+    });
+    let scope = scope.unwrap();
+    timed("seats", &mut || drop(checks::licensing::seats(&scope)));
+    timed("groups", &mut || drop(checks::groups::mixed_groups(&scope)));
+    timed("classify", &mut || {
+        let n = t
+            .devices
+            .iter()
+            .filter(|d| checks::devices::classify(d, &r) != checks::devices::Verdict::Supported)
+            .count();
+        assert!(n > 0);
+    });
+    timed("devices", &mut || {
+        drop(checks::devices::unsupported_devices(&scope))
+    });
+    timed("licensing", &mut || {
+        drop(checks::licensing::licensed_early(&scope));
+        drop(checks::licensing::usage_location(&scope));
+        drop(checks::licensing::intune_plan_disabled(&scope));
+    });
+    timed("policies", &mut || drop(checks::policies::cleanup(&scope)));
+    timed("data", &mut || drop(checks::data::inconsistent(&scope)));
+    drop(scope);
+    let mut findings = 0;
+    timed("ALL", &mut || findings = check(&t).findings.len());
     eprintln!(
-        "readiness over {} users, {} devices, {} groups: {:?} ({} findings)",
+        "readiness over {} users, {} devices, {} groups: {findings} findings",
         t.users.len(),
         t.devices.len(),
         t.groups.len(),
-        elapsed,
-        a.findings.len()
     );
 }

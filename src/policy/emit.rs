@@ -241,3 +241,89 @@ pub fn write_all(
         assignment_files,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::convert::IntuneObject;
+
+    fn planned(target: Target, name: &str, groups: usize) -> Planned {
+        Planned {
+            object: IntuneObject {
+                target,
+                platform: "ios".into(),
+                report_platform: "ios".into(),
+                odata_type: "#microsoft.graph.iosCompliancePolicy".into(),
+                api: "v1.0".into(),
+                path: "/deviceManagement/deviceCompliancePolicies".into(),
+                display_name: name.into(),
+                body: json!({}),
+            },
+            source_policy: "P".into(),
+            source_kind: "block".into(),
+            source_enabled: true,
+            file: String::new(),
+            assign_file: None,
+            pilot_assign_file: None,
+            include: (0..groups)
+                .map(|i| GroupRef {
+                    id: format!("g{i}"),
+                    display_name: None,
+                })
+                .collect(),
+            exclude: vec![],
+            test: vec![],
+        }
+    }
+
+    #[test]
+    fn file_names_are_safe_and_unique_per_folder() {
+        assert_eq!(file_stem("Secure Email_O365_i"), "Secure_Email_O365_i");
+        assert_eq!(file_stem("a/b\\c:d*?"), "a_b_c_d__");
+        assert_eq!(file_stem(".."), "policy");
+        let mut v = vec![
+            planned(Target::Compliance, "A b", 1),
+            planned(Target::Compliance, "A/b", 0),
+            planned(Target::Configuration, "A b", 1),
+            planned(Target::Compliance, "a B", 1),
+        ];
+        assign_files(&mut v);
+        let files: Vec<_> = v.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "compliance/A_b.json",
+                "compliance/A_b-2.json",
+                "configuration/A_b.json",
+                "compliance/a_B-3.json"
+            ]
+        );
+        assert_eq!(
+            v[0].assign_file.as_deref(),
+            Some("assignments/compliance-A_b.json")
+        );
+        assert_eq!(v[1].assign_file, None, "no groups, no assignment file");
+        assert_eq!(
+            v[0].pilot_assign_file, None,
+            "no test groups, no pilot file"
+        );
+    }
+
+    #[test]
+    fn assignment_body_includes_then_excludes() {
+        let g = |id: &str| GroupRef {
+            id: id.into(),
+            display_name: None,
+        };
+        let b = assignment_body(&[g("a")], &[g("x")]);
+        assert_eq!(
+            b["assignments"][0]["target"]["@odata.type"],
+            "#microsoft.graph.groupAssignmentTarget"
+        );
+        assert_eq!(
+            b["assignments"][1]["target"]["@odata.type"],
+            "#microsoft.graph.exclusionGroupAssignmentTarget"
+        );
+        assert_eq!(b["assignments"][1]["target"]["groupId"], "x");
+    }
+}

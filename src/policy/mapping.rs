@@ -313,8 +313,10 @@ mod tests {
     #[test]
     fn every_rule_property_exists_on_its_graph_type() {
         // Property names checked against the Graph schema snapshot when it is available.
-        let schema_dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-schema");
+        let shared = std::env::var_os("BMS2INTUNE_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+        let schema_dir = shared.join("graph-schema");
         let t = tables().expect("tables parse");
         for api in ["v1.0", "beta"] {
             let path = schema_dir.join(format!("intune-{api}.json"));

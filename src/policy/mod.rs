@@ -482,3 +482,39 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
         mapping_report_csv: written.report_csv,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Group;
+
+    #[test]
+    fn groups_resolve_by_id_or_name_and_unknown_guids_are_kept() {
+        let t = Tenant {
+            groups: vec![
+                Group {
+                    id: Some("0b1c2d3e-0000-4000-8000-000000000001".into()),
+                    display_name: "Sales".into(),
+                    dynamic: false,
+                },
+                Group {
+                    id: None,
+                    display_name: "Name only".into(),
+                    dynamic: false,
+                },
+            ],
+            ..Default::default()
+        };
+        let ix = t.index();
+        let by_id = resolve_group(&t, &ix, "{0B1C2D3E-0000-4000-8000-000000000001}").expect("id");
+        assert_eq!(by_id.display_name.as_deref(), Some("Sales"));
+        let by_name = resolve_group(&t, &ix, "sales").expect("name");
+        assert_eq!(by_name.id, "0b1c2d3e-0000-4000-8000-000000000001");
+        let unknown = resolve_group(&t, &ix, "0b1c2d3e-0000-4000-8000-0000000000ff").expect("guid");
+        assert_eq!(unknown.display_name, None);
+        assert!(resolve_group(&t, &ix, "Name only").is_err());
+        assert!(resolve_group(&t, &ix, "Nobody").is_err());
+        assert!(is_guid("0b1c2d3e-0000-4000-8000-000000000001"));
+        assert!(!is_guid("0b1c2d3e00004000800000000000000001"));
+    }
+}

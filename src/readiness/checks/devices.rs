@@ -4,23 +4,26 @@
 use std::cmp::Ordering;
 
 use crate::model::{Device, Platform};
-use crate::readiness::finding::{Finding, Severity};
+use crate::readiness::finding::{n, Finding, Severity};
 use crate::readiness::reference::{compare_version_text, Reference};
 use crate::readiness::scope::Scope;
 
 /// What Intune will make of a device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict<'r> {
     Supported,
-    /// Not supported: `sub` is the finding's sub-code (`platform` or `os_version`), `why` says
-    /// what is wrong and `fix` what would make it supported.
-    Unsupported {
-        sub: &'static str,
-        why: String,
-        fix: String,
+    /// The platform (or this variant of it) is not managed by Intune; `marker` is the OS-name
+    /// marker that identified the variant, `note` the reference data's explanation.
+    UnsupportedPlatform {
+        marker: Option<&'r str>,
+        note: Option<&'r str>,
     },
-    /// Can't tell (no version in the export).
-    Unknown(String),
+    /// The version is below Intune's minimum for the platform.
+    BelowMinimum {
+        minimum: &'r str,
+    },
+    /// Can't tell: the export gave no version (or there's no rule for the platform).
+    Unknown,
 }
 
 fn platform_label(p: Platform) -> &'static str {
@@ -34,198 +37,196 @@ fn platform_label(p: Platform) -> &'static str {
     }
 }
 
-/// True when `os` (any case) contains one of the lower-case `markers`, matched against
-/// ` <os> ` so a marker may carry spaces (` rt `).
-fn os_matches(os: &str, markers: &[String]) -> Option<String> {
+/// The first of the lower-case `markers` found in `os` (any case), matched against ` <os> ` so
+/// a marker may carry spaces (` rt `). `buf` is scratch space, reused across devices.
+fn os_marker<'r>(os: &str, markers: &'r [String], buf: &mut String) -> Option<&'r str> {
     if markers.is_empty() {
         return None;
     }
-    let padded = format!(" {} ", os.to_lowercase());
+    buf.clear();
+    buf.push(' ');
+    buf.extend(os.chars().flat_map(char::to_lowercase));
+    buf.push(' ');
     markers
         .iter()
-        .find(|m| !m.is_empty() && padded.contains(m.as_str()))
-        .map(|m| m.trim().to_string())
+        .find(|m| !m.is_empty() && buf.contains(m.as_str()))
+        .map(|m| m.trim())
 }
 
 /// Classifies one device against the reference minimums.
-pub fn classify(d: &Device, r: &Reference) -> Verdict {
+pub fn classify<'r>(d: &Device, r: &'r Reference) -> Verdict<'r> {
+    classify_with(d, r, &mut String::new())
+}
+
+fn classify_with<'r>(d: &Device, r: &'r Reference, buf: &mut String) -> Verdict<'r> {
     let Some(rule) = r.os.rule(d.platform) else {
-        return Verdict::Unknown(format!(
-            "no supported-OS rule for platform {}",
-            d.platform.as_str()
-        ));
+        return Verdict::Unknown;
     };
     let os = d.os.trim();
-    let note = || {
-        rule.note
-            .as_deref()
-            .map(|n| format!(": {n}"))
-            .unwrap_or_default()
-    };
     if !rule.supported {
-        return Verdict::Unsupported {
-            sub: "platform",
-            why: format!(
-                "{} ({}) is not supported by Intune{}",
-                if os.is_empty() {
-                    platform_label(d.platform)
-                } else {
-                    os
-                },
-                d.platform.as_str(),
-                note()
-            ),
-            fix: "replace it with a supported device".into(),
+        return Verdict::UnsupportedPlatform {
+            marker: None,
+            note: rule.note.as_deref(),
         };
     }
-    if let Some(m) = os_matches(os, &rule.unsupported_os_markers) {
-        return Verdict::Unsupported {
-            sub: "platform",
-            why: format!("{os} is not migrated (matches '{m}'){}", note()),
-            fix: "replace it with a supported device".into(),
+    if let Some(m) = os_marker(os, &rule.unsupported_os_markers, buf) {
+        return Verdict::UnsupportedPlatform {
+            marker: Some(m),
+            note: rule.note.as_deref(),
         };
     }
     let (Some(min), Some(min_text)) = (rule.minimum.as_deref(), rule.minimum_version.as_deref())
     else {
         return Verdict::Supported;
     };
-    let version_text = d
-        .os_version
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| v.bytes().any(|b| b.is_ascii_digit()));
-    let ordering = match version_text {
+    let ordering = match version_text(d) {
         Some(v) => compare_version_text(v, min),
         // A version-less Windows is recognised by name (`Windows 10`) before digits in the name are tried.
-        None if os_matches(os, &rule.supported_os_markers).is_some() => return Verdict::Supported,
+        None if os_marker(os, &rule.supported_os_markers, buf).is_some() => {
+            return Verdict::Supported
+        }
         None => compare_version_text(os, min),
     };
     match ordering {
-        None => Verdict::Unknown(format!(
-            "{} version unknown (the export gave none)",
-            platform_label(d.platform)
-        )),
-        Some(Ordering::Less) => Verdict::Unsupported {
-            sub: "os_version",
-            why: format!(
-                "{} {} is below Intune's minimum {min_text} (as of {})",
-                platform_label(d.platform),
-                version_text.unwrap_or(os),
-                r.os.as_of
-            ),
-            fix: format!(
-                "update it to {} {min_text} or later (or replace it)",
-                platform_label(d.platform)
-            ),
-        },
+        None => Verdict::Unknown,
+        Some(Ordering::Less) => Verdict::BelowMinimum { minimum: min_text },
         Some(_) => Verdict::Supported,
     }
 }
 
-/// Per-device and per-user findings, plus the users all of whose devices are unsupported.
+/// The OS version column when it holds a number.
+fn version_text(d: &Device) -> Option<&str> {
+    d.os_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| v.bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// Per-device findings, two per-user findings (users with only unsupported devices, users with
+/// some) and the list of users all of whose devices are unsupported.
 pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let t = scope.tenant;
+    let r = scope.reference;
     let mut findings = Vec::new();
     let mut unsupported = vec![false; t.devices.len()];
+    let mut buf = String::new();
     for (i, d) in t.devices.iter().enumerate() {
+        let verdict = classify_with(d, r, &mut buf);
+        if verdict == Verdict::Supported {
+            continue;
+        }
         let owner = d
             .owner
             .filter(|o| (*o as usize) < t.users.len())
             .map(|o| scope.upn(o))
             .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
             .filter(|u| !u.is_empty());
-        let verdict = classify(d, scope.reference);
-        if verdict == Verdict::Supported {
-            continue;
-        }
         let label = scope.device_label(i);
-        let owner_text = owner
-            .as_deref()
-            .map(|o| format!(" of {o}"))
-            .unwrap_or_else(|| " (owner unknown)".into());
-        let message_head = format!("device {label}{owner_text}");
-        let mut objects = Vec::with_capacity(2);
-        objects.push(label);
-        objects.extend(owner);
-        match verdict {
-            Verdict::Supported => {}
-            Verdict::Unsupported { sub, why, fix } => {
+        let of = owner.as_deref().unwrap_or("unknown owner");
+        let os = if d.os.trim().is_empty() {
+            platform_label(d.platform)
+        } else {
+            d.os.trim()
+        };
+        let version = version_text(d).unwrap_or("");
+        let finding = match verdict {
+            Verdict::Supported => continue,
+            Verdict::UnsupportedPlatform { marker, note } => {
                 if let Some(slot) = unsupported.get_mut(i) {
                     *slot = true;
                 }
-                findings.push(Finding::new(
-                    if sub == "platform" {
-                        "device.unsupported.platform"
-                    } else {
-                        "device.unsupported.os_version"
-                    },
+                Finding::new(
+                    "device.unsupported.platform",
                     Severity::Warning,
                     format!(
-                        "{message_head}: {why}; it loses its BMS settings when the user is licensed for Intune"
+                        "device {label} ({of}): {os} {version} is not supported by Intune{}{}{}; it loses its BMS settings when the user is licensed",
+                        marker.map(|m| format!(" (matches '{m}')")).unwrap_or_default(),
+                        if note.is_some() { ": " } else { "" },
+                        note.unwrap_or("")
                     ),
-                    objects,
-                    format!("Before the user's wave, {fix}; otherwise expect it to be unmanaged after the move."),
-                ));
+                    Vec::new(),
+                    "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
+                )
             }
-            Verdict::Unknown(why) => findings.push(Finding::new(
+            Verdict::BelowMinimum { minimum } => {
+                if let Some(slot) = unsupported.get_mut(i) {
+                    *slot = true;
+                }
+                let p = platform_label(d.platform);
+                Finding::new(
+                    "device.unsupported.os_version",
+                    Severity::Warning,
+                    format!(
+                        "device {label} ({of}): {p} {} is below Intune's minimum {minimum} (as of {}); it loses its BMS settings when the user is licensed",
+                        if version.is_empty() { os } else { version },
+                        r.os.as_of
+                    ),
+                    Vec::new(),
+                    format!("Update it to {p} {minimum} or later (or replace it) before the user's wave; otherwise it is unmanaged after the move."),
+                )
+            }
+            Verdict::Unknown => Finding::new(
                 "device.unsupported.version_unknown",
                 Severity::Info,
                 format!(
-                    "{message_head}: {why}, so readiness can't tell whether Intune supports it"
+                    "device {label} ({of}): {} version unknown (the export gave none), so readiness can't tell whether Intune supports it",
+                    platform_label(d.platform)
                 ),
-                objects,
+                Vec::new(),
                 "Import a device export that includes the OS version (Get-MobileDevice or the Microsoft 365 admin center device list) to have it checked.",
-            )),
-        }
+            ),
+        };
+        let mut finding = finding;
+        finding.objects.reserve_exact(2);
+        finding.objects.push(label);
+        finding.objects.extend(owner);
+        findings.push(finding);
     }
     let mut only = Vec::new();
+    let mut some = Vec::new();
     for u in 0..t.users.len() {
         let devs = scope.devices_of(u);
-        if !devs
+        let bad = devs
             .iter()
-            .any(|i| unsupported.get(*i).copied().unwrap_or(false))
-        {
+            .filter(|i| unsupported.get(**i).copied().unwrap_or(false))
+            .count();
+        if bad == 0 {
             continue;
         }
-        let bad: Vec<usize> = devs
-            .iter()
-            .copied()
-            .filter(|i| unsupported.get(*i).copied().unwrap_or(false))
-            .collect();
-        if bad.is_empty() {
-            continue;
-        }
-        let upn = scope.upn(u as u32);
-        let all = bad.len() == devs.len();
-        let mut objects = vec![upn.clone()];
-        let mut labels: Vec<String> = bad.iter().map(|i| scope.device_label(*i)).collect();
-        labels.sort();
-        objects.extend(labels);
-        findings.push(Finding::new(
-            "device.unsupported.user",
-            Severity::Warning,
-            if all {
-                if devs.len() == 1 {
-                    format!("{upn}: the user's only BMS device is unsupported by Intune; licensing the user leaves it without management")
-                } else {
-                    format!("{upn}: all {} of the user's BMS devices are unsupported by Intune; licensing the user leaves them without management", devs.len())
-                }
-            } else {
-                format!("{upn}: {} of the user's {} BMS devices {} unsupported by Intune (listed) and lose their BMS settings when the user is licensed", bad.len(), devs.len(), if bad.len() == 1 { "is" } else { "are" })
-            },
-            objects,
-            if all {
-                "Replace or update the devices before the user's wave, or hold the user back (bms2intune plan --skip-unsupported)."
-            } else {
-                "Replace or update the listed devices before the user's wave; the user's other devices move to Intune normally."
-            },
-        ));
-        if all {
-            only.push(upn);
+        if bad == devs.len() {
+            only.push(scope.upn(u as u32));
+        } else {
+            some.push(scope.upn(u as u32));
         }
     }
     only.sort_unstable();
     only.dedup();
+    some.sort_unstable();
+    some.dedup();
+    if !only.is_empty() {
+        findings.push(Finding::new(
+            "device.unsupported.user",
+            Severity::Warning,
+            format!(
+                "{} only BMS devices Intune does not support: licensing them leaves them without managed devices",
+                n(only.len() as u64, "user has", "users have")
+            ),
+            only.clone(),
+            "Replace or update their devices before their wave, or hold them back (bms2intune plan --skip-unsupported); the device.unsupported.platform/os_version findings list the devices.",
+        ));
+    }
+    if !some.is_empty() {
+        findings.push(Finding::new(
+            "device.unsupported.user_partial",
+            Severity::Warning,
+            format!(
+                "{} both supported BMS devices and devices Intune does not support: the unsupported ones lose their BMS settings when the user is licensed",
+                n(some.len() as u64, "user has", "users have")
+            ),
+            some,
+            "Replace or update the unsupported devices (listed in the device.unsupported.platform/os_version findings) before the user's wave; the other devices move to Intune normally.",
+        ));
+    }
     (only, findings)
 }
 
@@ -259,10 +260,7 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Ios, "iOS", Some("15.8.3")), &r),
-            Verdict::Unsupported {
-                sub: "os_version",
-                ..
-            }
+            Verdict::BelowMinimum { .. }
         ));
         assert_eq!(
             classify(&dev(Platform::Android, "Android", Some("10")), &r),
@@ -270,10 +268,7 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Android, "Android", Some("9")), &r),
-            Verdict::Unsupported {
-                sub: "os_version",
-                ..
-            }
+            Verdict::BelowMinimum { .. }
         ));
     }
 
@@ -290,35 +285,23 @@ mod tests {
         );
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows 8.1", Some("6.3.9600")), &r),
-            Verdict::Unsupported {
-                sub: "platform",
-                ..
-            }
+            Verdict::UnsupportedPlatform { .. }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows", Some("6.3.9600")), &r),
-            Verdict::Unsupported {
-                sub: "os_version",
-                ..
-            }
+            Verdict::BelowMinimum { .. }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows RT 8.1", None), &r),
-            Verdict::Unsupported {
-                sub: "platform",
-                ..
-            }
+            Verdict::UnsupportedPlatform { .. }
         ));
         assert!(matches!(
             classify(&dev(Platform::WindowsPhone, "Windows Phone 8.1", None), &r),
-            Verdict::Unsupported {
-                sub: "platform",
-                ..
-            }
+            Verdict::UnsupportedPlatform { .. }
         ));
         assert!(matches!(
             classify(&dev(Platform::Windows, "Windows", None), &r),
-            Verdict::Unknown(_)
+            Verdict::Unknown
         ));
     }
 
@@ -327,11 +310,11 @@ mod tests {
         let r = Reference::builtin().unwrap();
         assert!(matches!(
             classify(&dev(Platform::Ios, "iOS 15.4", None), &r),
-            Verdict::Unsupported { .. }
+            Verdict::BelowMinimum { .. }
         ));
         assert!(matches!(
             classify(&dev(Platform::Android, "Android", None), &r),
-            Verdict::Unknown(_)
+            Verdict::Unknown
         ));
     }
 }

@@ -129,3 +129,58 @@ pub fn cleanup(scope: &Scope) -> Vec<Finding> {
     }
     out
 }
+
+/// Check 9: settings of enabled BMS policies that won't carry over one-to-one to Intune, from the
+/// same mapping data `convert` uses (`crate::policy::caveats`). One finding per policy, setting
+/// and kind of loss, naming the platforms and where the setting goes.
+pub fn settings_not_one_to_one(scope: &Scope) -> Vec<Finding> {
+    use std::collections::BTreeMap;
+    let mut out = Vec::new();
+    for p in scope.tenant.policies.iter().filter(|p| p.enabled) {
+        // (setting, status) → notes per platform, in the mapping's order.
+        let mut by_setting: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for c in crate::policy::caveats(p) {
+            by_setting
+                .entry((c.setting, c.status))
+                .or_default()
+                .push(format!("{}: {}", c.platform, c.note));
+        }
+        for ((setting, status), notes) in by_setting {
+            let (what, remedy) = match status.as_str() {
+                "not_migrated" => (
+                    "is not migrated",
+                    "Recreate it by hand in Intune if it is still needed, or accept that it is dropped; intune/mapping-report.csv has the details after convert.",
+                ),
+                "clamped" => (
+                    "is adjusted to Intune's allowed range",
+                    "Check the converted value in intune/mapping-report.csv before assigning the Intune policies.",
+                ),
+                "manual" => (
+                    "needs to be configured by hand",
+                    "Configure it by hand in Intune after convert (intune/mapping-report.csv lists where).",
+                ),
+                _ => (
+                    "converts with a loss of precision",
+                    "Review the converted value in intune/mapping-report.csv before assigning the Intune policies.",
+                ),
+            };
+            let setting_text = if setting.is_empty() {
+                "the policy".to_string()
+            } else {
+                format!("setting {setting}")
+            };
+            out.push(Finding::new(
+                &format!("policy.setting_not_one_to_one.{status}"),
+                Severity::Warning,
+                format!(
+                    "BMS policy '{}': {setting_text} {what}: {}",
+                    p.name,
+                    notes.join("; ")
+                ),
+                vec![p.name.clone()],
+                remedy,
+            ));
+        }
+    }
+    out
+}
