@@ -1084,18 +1084,16 @@ fn fixtures_replay_against_the_binary() {
             dir: dir.clone(),
             sample_files,
         };
-        let mut lines = Vec::new();
-        for (i, r) in setup_requests.iter().enumerate() {
-            let mut r = substitute(r, &env);
-            r["id"] = json!(format!("setup-{i}"));
-            lines.push(r);
-        }
-        for (i, r) in requests.iter().enumerate() {
-            let mut r = substitute(r, &env);
-            r["id"] = json!(format!("req-{i}"));
-            lines.push(r);
-        }
-        let results = rpc(&dir, &lines);
+        let setup_lines: Vec<Value> = setup_requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = substitute(r, &env);
+                r["id"] = json!(format!("setup-{i}"));
+                r
+            })
+            .collect();
+        let mut results = rpc(&dir, &setup_lines);
         let mut skip = None;
         for (i, step) in setup_requests.iter().enumerate() {
             let ev = results
@@ -1133,6 +1131,27 @@ fn fixtures_replay_against_the_binary() {
             let _ = std::fs::remove_dir_all(&dir);
             continue;
         }
+        // What the admin does between the setup and the example (e.g. save an edited plan).
+        for (from, to) in
+            f.v.get("after_setup_copy")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        {
+            let to = to.as_str().unwrap_or_default();
+            std::fs::copy(dir.join(&from), dir.join(to))
+                .unwrap_or_else(|e| panic!("{}: copy {from} to {to}: {e}", f.name));
+        }
+        let lines: Vec<Value> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = substitute(r, &env);
+                r["id"] = json!(format!("req-{i}"));
+                r
+            })
+            .collect();
+        results.extend(rpc(&dir, &lines));
         for i in 0..requests.len() {
             let ev = results
                 .get(&format!("req-{i}"))
