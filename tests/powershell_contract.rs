@@ -281,7 +281,7 @@ fn schema_has(root: &Value, s: &Value, segs: &[Seg]) -> bool {
     else {
         return false;
     };
-    if first.array {
+    if first.array || first.index.is_some() {
         let field = resolve(root, field);
         let items = field.get("items").cloned().or_else(|| {
             field.get("anyOf").and_then(Value::as_array).and_then(|a| {
