@@ -1173,6 +1173,21 @@ fn fixtures_replay_against_the_binary() {
                         f.name
                     ));
                 }
+                // The fields the module builds the ErrorRecord's TargetObject from.
+                for k in
+                    f.v.get("expect_error_details")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                {
+                    let k = k.as_str().unwrap_or_default();
+                    if ev.pointer(&format!("/error/details/0/{k}")).is_none() {
+                        errs.push(format!(
+                            "{}: the error's details[0] has no {k:?}: {ev}",
+                            f.name
+                        ));
+                    }
+                }
                 break;
             }
             if ev.get("ok") != Some(&Value::Bool(true)) {

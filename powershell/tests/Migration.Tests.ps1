@@ -66,15 +66,18 @@ Describe 'A migration on the sample tenant' -Skip:(-not $HasSample) {
         @(Get-ChildItem -LiteralPath ([System.IO.Path]::GetTempPath()) -Filter 'bms2intune-rows-*.csv').Count | Should -Be $before
     }
 
-    It 'Import-BmsTenantData -Strict stops on a rejected row with the code and the file' {
-        $bad = Join-Path -Path $script:Dir -ChildPath 'bad-devices.csv'
-        Set-Content -LiteralPath $bad -Encoding UTF8 -Value @('Device name,Primary user UPN,OS,OS version', 'PHONE-1,nobody-known@contoso.com,Android,14.0')
+    It 'Import-BmsTenantData -Strict stops on a rejected row, naming file, row and column' {
+        $bad = Join-Path -Path $script:Dir -ChildPath 'users-bad.csv'
+        Copy-Item -LiteralPath (Join-Path -Path $script:ContractDir -ChildPath 'data/users-bad.csv') -Destination $bad
         $badWs = Join-Path -Path $script:Dir -ChildPath 'strict'
         $err = $null
-        try { Import-BmsTenantData -Path $bad -As devices -Strict -Workspace $badWs } catch { $err = $_ }
-        $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -Not -BeLike 'module.*'
-        $err.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+        try { Import-BmsTenantData -Path $bad -As users -Strict -Workspace $badWs } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'import.strict*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.TargetObject.PSObject.TypeNames | Should -Contain 'Bms2Intune.ErrorTarget'
+        $err.TargetObject.File | Should -Be $bad
+        $err.TargetObject.Row | Should -Be 3
+        $err.TargetObject.Column | Should -Be 'User principal name'
     }
 
     It 'Export-BmsDevicePolicy writes a bundle the binary imports' {

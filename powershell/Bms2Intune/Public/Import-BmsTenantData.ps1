@@ -69,6 +69,12 @@ function Import-BmsTenantData {
     Imports the Users sheet of a workbook as users, whatever its headers look like.
 
     .EXAMPLE
+    try { Import-BmsTenantData -Path .\users.csv -As users -Strict -Workspace .\work } catch { $_.FullyQualifiedErrorId; $_.TargetObject }
+
+    With -Strict a rejected row stops the import ('import.strict') and leaves the snapshot as it
+    was; the error's TargetObject names the file, row and column of the first rejected row.
+
+    .EXAMPLE
     Import-BmsTenantData -FromGraph -Workspace .\work
 
     Reads the tenant from Microsoft Graph (after Connect-BmsGraph) instead of from exports.
