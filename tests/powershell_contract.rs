@@ -763,6 +763,37 @@ fn module_sources_match_the_fixtures() {
             }
         }
     }
+    // The other direction: every top-level result field a cmdlet's code reads is in the reads of
+    // its fixtures (so the replay checks it).
+    for name in &src.exported {
+        let text = &src.public[name];
+        let reads: BTreeSet<String> = fx
+            .iter()
+            .filter(|f| {
+                f.str("cmdlet") == name || f.v.get("reader").and_then(Value::as_str) == Some(name)
+            })
+            .flat_map(|f| f.reads())
+            .filter(|r| !r.starts_with('@'))
+            .filter_map(|r| {
+                r.split(['.', '['])
+                    .next()
+                    .map(|s| s.trim_end_matches('?').to_string())
+            })
+            .collect();
+        for var in ["$result.", "$status."] {
+            for (i, _) in text.match_indices(var) {
+                let field: String = text[i + var.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !field.is_empty() && !reads.contains(&field) {
+                    errs.push(format!(
+                        "{name}: its code reads {var}{field}, which none of its fixtures lists in reads"
+                    ));
+                }
+            }
+        }
+    }
     for f in &fx {
         let c = f.str("cmdlet");
         if c != "(session)" && !src.exported.iter().any(|e| e == c) {
