@@ -73,7 +73,8 @@ BeforeAll {
         try {
             $example = [scriptblock]::Create($Fixture.example)
             # Errors after the request was sent (the canned answers are thin) do not matter here.
-            try { $null = & $example -WarningAction SilentlyContinue } catch { Write-Verbose "example ended with: $_" }
+            $WarningPreference = 'SilentlyContinue'
+            try { $null = & $example } catch { Write-Verbose "example ended with: $_" }
         } finally {
             Pop-Location
             Remove-Item Env:\BMS2INTUNE_TEST_CAPTURE
