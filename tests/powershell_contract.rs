@@ -47,6 +47,13 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
+/// A source or docs file with `\n` line ends (a Windows checkout may have `\r\n`).
+fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .replace("\r\n", "\n")
+}
+
 struct Fixture {
     name: String,
     v: Value,
@@ -575,7 +582,7 @@ fn quoted(s: &str) -> Vec<String> {
 }
 
 fn sources() -> Sources {
-    let psd1 = std::fs::read_to_string(module_dir().join("Bms2Intune.psd1")).expect("psd1");
+    let psd1 = read_text(&module_dir().join("Bms2Intune.psd1"));
     let start = psd1
         .find("FunctionsToExport")
         .expect("FunctionsToExport in psd1");
@@ -585,8 +592,8 @@ fn sources() -> Sources {
     let mut public = BTreeMap::new();
     for f in &exported {
         let p = module_dir().join("Public").join(format!("{f}.ps1"));
-        let text = std::fs::read_to_string(&p)
-            .unwrap_or_else(|_| panic!("{f} is exported but {} is missing", p.display()));
+        assert!(p.exists(), "{f} is exported but {} is missing", p.display());
+        let text = read_text(&p);
         assert!(
             text.contains(&format!("function {f} ")) || text.contains(&format!("function {f}\n")),
             "{} does not define function {f}",
@@ -599,7 +606,7 @@ fn sources() -> Sources {
         .expect("Private dir")
         .flatten()
     {
-        private.push_str(&std::fs::read_to_string(e.path()).expect("private file"));
+        private.push_str(&read_text(&e.path()));
         private.push('\n');
     }
     Sources {
@@ -1331,11 +1338,8 @@ fn path_and_schema_helpers() {
 
 #[test]
 fn docs_show_the_nightly_job_script_verbatim() {
-    let script =
-        std::fs::read_to_string(root().join("powershell/examples/Invoke-NightlyMigration.ps1"))
-            .expect("nightly job script");
-    let docs =
-        std::fs::read_to_string(root().join("docs/powershell.md")).expect("docs/powershell.md");
+    let script = read_text(&root().join("powershell/examples/Invoke-NightlyMigration.ps1"));
+    let docs = read_text(&root().join("docs/powershell.md"));
     assert!(
         docs.contains(&format!("```powershell\n{script}```")),
         "docs/powershell.md must show powershell/examples/Invoke-NightlyMigration.ps1 verbatim"
@@ -1354,8 +1358,7 @@ fn docs_show_the_nightly_job_script_verbatim() {
 
 #[test]
 fn protocol_client_speaks_this_protocol() {
-    let client = std::fs::read_to_string(module_dir().join("Private/RpcClient.ps1"))
-        .expect("Private/RpcClient.ps1");
+    let client = read_text(&module_dir().join("Private/RpcClient.ps1"));
     let version = bms2intune::protocol::PROTOCOL_VERSION;
     assert!(
         client.contains(&format!("$script:BmsProtocolVersion = {version}\n")),
