@@ -118,6 +118,17 @@ Describe 'A migration on the sample tenant' -Skip:(-not $HasSample) {
         @(Test-BmsMigrationReadiness -Workspace $script:Ws -Severity info | Where-Object Severity -ne 'info').Count | Should -Be 0
     }
 
+    It 'log events of the binary become warnings, and a stopped pipeline leaves the process usable' {
+        $findings = Test-BmsMigrationReadiness -Workspace $script:Ws -WarningVariable logged -WarningAction SilentlyContinue
+        $summary = Test-BmsMigrationReadiness -Workspace $script:Ws -Summary -WarningAction SilentlyContinue
+        if ($summary.Blocker -gt 0) { ($logged | Out-String) | Should -Match '\[readiness\.blockers\]' }
+        $before = InModuleScope Bms2Intune { $script:BmsRpc.Process.Id }
+        $first = Test-BmsMigrationReadiness -Workspace $script:Ws -WarningAction SilentlyContinue | Select-Object -First 1
+        $first.Code | Should -Be $findings[0].Code
+        $null = Get-BmsMigrationStatus -Workspace $script:Ws
+        (InModuleScope Bms2Intune { $script:BmsRpc.Process.Id }) | Should -Be $before
+    }
+
     It 'Test-BmsMigrationReadiness -FailOn stops a script when the severity is present' {
         $summary = Test-BmsMigrationReadiness -Workspace $script:Ws -Summary
         $err = $null
