@@ -110,12 +110,12 @@ pub struct Scope<'t> {
 impl<'t> Scope<'t> {
     pub fn new(tenant: &'t Tenant, reference: &'t Reference) -> Scope<'t> {
         let n_users = tenant.users.len();
-        let licensed = tenant.intune_licensed();
         let product_has_intune: Vec<bool> = tenant
             .products
             .iter()
             .map(|p| p.includes_intune())
             .collect();
+        let licensed = intune_licensed(tenant, &product_has_intune);
 
         let mut plan_disabled = vec![false; n_users];
         for a in &tenant.license_assignments {
@@ -313,4 +313,82 @@ fn devices_grouped(tenant: &Tenant) -> Grouped {
             .enumerate()
             .filter_map(|(i, d)| d.owner.map(|o| (o as usize, i as u32))),
     )
+}
+
+/// Per user: holds an enabled Intune service plan. Same rule as [`Tenant::intune_licensed`], with
+/// the common case (nothing disabled in the assignment) decided per product once instead of
+/// comparing plan names for each of a million assignments.
+fn intune_licensed(tenant: &Tenant, product_has_intune: &[bool]) -> Vec<bool> {
+    let mut out = vec![false; tenant.users.len()];
+    for a in &tenant.license_assignments {
+        if !product_has_intune
+            .get(a.product as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            continue;
+        }
+        let enabled = a.disabled_plans.is_empty()
+            || tenant.products.get(a.product as usize).is_some_and(|p| {
+                p.intune_plans().any(|plan| {
+                    !a.disabled_plans.iter().any(|d| {
+                        d.eq_ignore_ascii_case(&plan.name)
+                            || plan
+                                .id
+                                .as_deref()
+                                .is_some_and(|id| d.eq_ignore_ascii_case(id))
+                    })
+                })
+            });
+        if enabled {
+            if let Some(slot) = out.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LicenseAssignment, Product, ServicePlan};
+
+    #[test]
+    fn licensed_matches_the_model_rule() {
+        let mut t: Tenant = serde_json::from_str(include_str!(
+            "../../tests/fixtures/readiness/all-checks-tenant.json"
+        ))
+        .unwrap();
+        t.products.push(Product {
+            part_number: "BOTH".into(),
+            service_plans: vec![
+                ServicePlan {
+                    name: "INTUNE_A".into(),
+                    id: Some("c1ec4a95-1f05-45b3-a911-aa3fa01094f5".into()),
+                },
+                ServicePlan {
+                    name: "INTUNE_EDU".into(),
+                    id: None,
+                },
+            ],
+            ..Default::default()
+        });
+        let both = (t.products.len() - 1) as u32;
+        for (user, disabled) in [
+            (0, vec!["C1EC4A95-1F05-45B3-A911-AA3FA01094F5"]),
+            (1, vec!["intune_a", "INTUNE_EDU"]),
+            (2, vec!["EXCHANGE_S_ENTERPRISE"]),
+        ] {
+            t.license_assignments.push(LicenseAssignment {
+                user,
+                product: both,
+                disabled_plans: disabled.into_iter().map(String::from).collect(),
+            });
+        }
+        let r = Reference::builtin().unwrap();
+        let scope = Scope::new(&t, &r);
+        assert_eq!(scope.licensed, t.intune_licensed());
+        assert!(scope.licensed[0] && !scope.licensed[1] && scope.licensed[2]);
+    }
 }
