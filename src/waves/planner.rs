@@ -482,6 +482,8 @@ impl Members {
 /// O(log waves).
 struct RoomTree {
     size: usize,
+    /// Leaves in use (waves 0..len); the padding leaves hold 0.
+    len: usize,
     t: Vec<u64>,
 }
 
@@ -495,7 +497,17 @@ impl RoomTree {
         for i in (1..size).rev() {
             t[i] = t[2 * i].max(t[2 * i + 1]);
         }
-        RoomTree { size, t }
+        RoomTree {
+            size,
+            len: leaves.len(),
+            t,
+        }
+    }
+    /// More waves, each with `fill` room.
+    fn grow(&mut self, new_len: usize, fill: u64) {
+        let mut leaves: Vec<u64> = (0..self.len).map(|i| self.get(i)).collect();
+        leaves.resize(new_len.max(self.len), fill);
+        *self = RoomTree::new(&leaves);
     }
     fn get(&self, i: usize) -> u64 {
         self.t.get(self.size + i).copied().unwrap_or(0)
@@ -795,7 +807,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         .users
         .iter()
         .map(|u| {
-            if u.upn.chars().any(char::is_uppercase) {
+            if !u.upn.is_ascii() || u.upn.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(u.upn.to_lowercase())
             } else {
                 Cow::Borrowed(u.upn.as_str())
@@ -1285,7 +1297,11 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         let u = &all_units[i];
         (u.rank, Reverse(u.len), Reverse(u.devices), u.first)
     });
-    let slots = max_fixed_wave as usize + all_units.len() + 2;
+    // Start with about the waves the free users need and grow on demand: a small tree is fast.
+    let hard_max = max_fixed_wave as usize + all_units.len() + 2;
+    let free_users = flat.len() as u64;
+    let slots = (max_fixed_wave as usize + 2 + 2 * free_users.div_ceil(wave_cap) as usize + 1)
+        .min(hard_max);
     let mut room: Vec<u64> = vec![wave_cap; slots];
     let mut dev_room: Vec<u64> = vec![dev_cap; slots];
     if let Some(r) = room.first_mut() {
@@ -1320,7 +1336,12 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
             match tree.first_at_least(lo, need) {
                 Some(w) if dev_room.get(w).copied().unwrap_or(0) >= unit.devices => break Some(w),
                 Some(w) => lo = w + 1,
-                None => break None,
+                None if tree.len >= hard_max => break None,
+                None => {
+                    let new_len = (tree.len * 2).clamp(tree.len + 1, hard_max);
+                    tree.grow(new_len, wave_cap);
+                    dev_room.resize(new_len, dev_cap);
+                }
             }
         };
         let Some(w) = placed else {
@@ -2181,6 +2202,60 @@ mod tests {
         assert_eq!(p.waves.iter().filter(|w| !w.pilot).count(), 2);
         assert_eq!(p.waves[1].devices.get("android"), Some(&2));
         assert_eq!(p.waves[1].devices.get("ios"), Some(&2));
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use crate::model::{Device, User};
+
+    #[test]
+    fn device_bound_waves_grow_past_the_first_estimate() {
+        let mut t = Tenant::default();
+        for i in 0..9u32 {
+            t.users.push(User {
+                upn: format!("u{i}@x"),
+                ..Default::default()
+            });
+            for k in 0..2 {
+                t.devices.push(Device {
+                    id: Some(format!("d{i}-{k}")),
+                    owner: Some(i),
+                    owner_upn: None,
+                    platform: Platform::Ios,
+                    os: "iOS".into(),
+                    os_version: None,
+                    model: None,
+                    last_sync: None,
+                });
+            }
+        }
+        let o = PlanOptions {
+            no_pilot: true,
+            wave_size: 100,
+            max_devices: Some(2),
+            ..Default::default()
+        };
+        let p = plan(&PlanInput {
+            tenant: &t,
+            facts: &ReadinessFacts::default(),
+            options: &o,
+            pins: &[],
+            date_pins: &[],
+        })
+        .unwrap();
+        assert_eq!(p.waves.len(), 9);
+        assert!(p
+            .waves
+            .iter()
+            .all(|w| w.user_count == 1 && w.device_count == 2));
+        let mut tree = RoomTree::new(&[0, 3, 1]);
+        assert_eq!(tree.first_at_least(1, 2), Some(1));
+        assert_eq!(tree.first_at_least(2, 2), None);
+        tree.grow(5, 4);
+        assert_eq!(tree.first_at_least(2, 2), Some(3));
+        assert_eq!(tree.get(1), 3);
     }
 }
 
