@@ -746,6 +746,19 @@ fn protocol_params_are_checked() {
     assert_eq!(results[1]["error"]["code"], "protocol.params.unknown");
 }
 
+/// CPU time of this process in ms (Linux /proc/self/stat utime+stime; 0 elsewhere): wall-clock
+/// time is meaningless on a loaded machine.
+fn cpu_ms() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // fields after the comm: state is [0], utime is [11], stime is [12]; clock ticks of 10 ms
+    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) * 10
+}
+
 /// 1M users / 100k groups / 3M memberships / 1M devices. `cargo test --release --test plan -- --ignored --nocapture bench`
 #[test]
 #[ignore]
@@ -845,8 +858,13 @@ fn bench_plan_1m_users_100k_groups() {
             pins: &[],
             date_pins: &[],
         };
+        let cpu0 = cpu_ms();
         let p = planner::plan_timed(&input, &mut laps).unwrap();
         let plan_ms = t1.elapsed().as_millis();
+        eprintln!(
+            "keep_together={label}: plan CPU time {} ms (user+system, from /proc/self/stat)",
+            cpu_ms() - cpu0
+        );
         eprintln!("  phases (ms): {:?}", laps.phases);
         let t2 = Instant::now();
         let json = serde_json::to_vec_pretty(&p).unwrap();
