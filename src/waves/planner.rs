@@ -180,10 +180,11 @@ pub struct SeatSummary {
     pub available: Option<u64>,
     /// Where `available` came from.
     pub source: String,
-    /// Seats the plan uses (users in waves, pilot included).
+    /// Free seats the plan uses (users in waves, pilot included, except those who only need the
+    /// Intune plan enabled).
     pub planned: u64,
-    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included), the
-    /// same definition as readiness's `seats.needed`.
+    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included) minus
+    /// those who only need the Intune plan enabled; the same definition as readiness's `seats.needed`.
     pub needed: u64,
     /// `needed − available` when positive.
     pub shortfall: Option<u64>,
@@ -203,6 +204,10 @@ pub struct PlanTotals {
     pub devices_planned: u64,
     /// BMS devices with no known owner: licensing never moves them; support must re-enroll them.
     pub devices_without_user: u64,
+    /// Planned users who hold a product with Intune whose Intune plan is disabled: enabling the
+    /// plan licenses them without a free seat.
+    #[serde(default)]
+    pub plan_enable_only: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -711,6 +716,21 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         .collect();
     let direct = Members::new(t);
     let licensed = t.intune_licensed();
+    // Users holding a product that includes Intune with the Intune plan disabled: enabling the plan
+    // in their existing assignment licenses them without taking a free seat (as readiness counts).
+    let mut plan_disabled = vec![false; n];
+    for a in &t.license_assignments {
+        let has_intune = t
+            .products
+            .get(a.product as usize)
+            .is_some_and(|p| p.includes_intune());
+        if has_intune && !licensed.get(a.user as usize).copied().unwrap_or(true) {
+            if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
+    let takes_seat = |u: UserIx| !plan_disabled.get(u as usize).copied().unwrap_or(false);
     let mut notes: Vec<Note> = Vec::new();
     let mut violations: Vec<Violation> = Vec::new();
     let note = |notes: &mut Vec<Note>, code: &str, message: String| {
@@ -737,7 +757,8 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     // Users in groups targeted by BMS policies (transitively).
     let mut targeted_groups: BTreeSet<GroupIx> = BTreeSet::new();
     let mut unresolved: BTreeSet<String> = BTreeSet::new();
-    for p in &t.policies {
+    // Enabled policies only, as readiness counts them: a disabled policy protects nobody.
+    for p in t.policies.iter().filter(|p| p.enabled) {
         for g in &p.target_groups {
             let k = g.trim().to_lowercase();
             let by_name = || {
@@ -938,7 +959,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         status[u as usize] = Status::Placed(w);
         wave_of[u as usize] = w;
         pinned_flag[u as usize] = pin_of[u as usize] != NONE;
-        seats_used += 1;
+        seats_used += takes_seat(u) as u64;
     }
     let pilot_count = fixed.iter().filter(|f| f.0 == 0).count() as u64;
     if !o.no_pilot && pilot_count == 0 {
@@ -959,9 +980,11 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
 
     // Per-wave room after pins.
     let mut fixed_users: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut fixed_seats: BTreeMap<u32, u64> = BTreeMap::new();
     let mut fixed_devs: BTreeMap<u32, u64> = BTreeMap::new();
     for &(w, _, u) in &fixed {
         *fixed_users.entry(w).or_default() += 1;
+        *fixed_seats.entry(w).or_default() += takes_seat(u) as u64;
         *fixed_devs.entry(w).or_default() += dev_count[u as usize] as u64;
     }
     for (&w, &c) in &fixed_users {
@@ -992,7 +1015,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     }
     if let Some(avail) = available {
         let mut cum = 0u64;
-        for (&w, &c) in &fixed_users {
+        for (&w, &c) in &fixed_seats {
             cum += c;
             if cum > avail {
                 violations.push(Violation {
@@ -1323,8 +1346,9 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     for &ui in &order_ix {
         let unit = &all_units[ui];
         let need = unit.len as u64;
+        let need_seats = members_of(unit).iter().filter(|u| takes_seat(**u)).count() as u64;
         if let Some(left) = seats_left {
-            if need > left {
+            if need_seats > left {
                 for &u in members_of(unit) {
                     status[u as usize] = Status::NoSeat;
                 }
@@ -1356,7 +1380,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
             *r = r.saturating_sub(unit.devices);
         }
         if let Some(l) = seats_left.as_mut() {
-            *l -= need;
+            *l -= need_seats;
         }
         unit_wave[ui] = w as u32;
         for &u in members_of(unit) {
@@ -1726,8 +1750,29 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     }
 
     let planned: u64 = waves.iter().map(|w| w.user_count).sum();
-    // Same definition as readiness's seats.needed: BMS users minus the Intune-licensed ones.
-    let needed = planned + unplaced.len() as u64 + held_back.len() as u64;
+    // Same definition as readiness's seats.needed: BMS users not Intune-licensed, minus those who
+    // only need the Intune plan enabled in a product they already hold.
+    let (mut needed, mut seats_planned, mut enable_only) = (0u64, 0u64, 0u64);
+    for (i, st) in status.iter().enumerate() {
+        let counts = matches!(
+            st,
+            Status::Placed(_)
+                | Status::NoSeat
+                | Status::HeldNoUsageLocation
+                | Status::HeldUnsupported
+                | Status::Free
+        );
+        if !counts {
+            continue;
+        }
+        let placed = matches!(st, Status::Placed(_));
+        if plan_disabled[i] {
+            enable_only += placed as u64;
+        } else {
+            needed += 1;
+            seats_planned += placed as u64;
+        }
+    }
     let totals = PlanTotals {
         users_in_tenant: n as u64,
         bms_users,
@@ -1739,6 +1784,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         unplaced: unplaced.len() as u64,
         devices_planned,
         devices_without_user,
+        plan_enable_only: enable_only,
     };
     laps.mark("lists");
     Ok(WavePlan {
@@ -1748,7 +1794,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         seats: SeatSummary {
             available,
             source: seat_source,
-            planned,
+            planned: seats_planned,
             needed,
             shortfall: available
                 .and_then(|a| needed.checked_sub(a))
@@ -1965,6 +2011,30 @@ mod tests {
         let p = run(&t2, &opts()).unwrap();
         assert_eq!(p.seats.available, None);
         assert!(p.seats.source.contains("SPE_E3"));
+    }
+
+    #[test]
+    fn enabling_a_disabled_intune_plan_takes_no_seat_and_disabled_policies_target_nobody() {
+        let mut t = with_seats(tenant(8, &["A"]), 10, 5); // 5 free
+        t.license_assignments.push(LicenseAssignment {
+            user: 5,
+            product: 0,
+            disabled_plans: vec!["INTUNE_A".into()],
+        });
+        let p = run(&t, &opts()).unwrap();
+        assert_eq!(p.totals.planned, 6);
+        assert_eq!(p.totals.plan_enable_only, 1);
+        assert_eq!(p.seats.planned, 5);
+        assert_eq!(p.seats.needed, 7);
+        assert_eq!(p.seats.shortfall, Some(2));
+        let unplaced: Vec<&str> = p.unplaced.iter().map(|u| u.upn.as_str()).collect();
+        assert_eq!(unplaced, vec!["u06@contoso.com", "u07@contoso.com"]);
+        // u07 has no device: only the (now disabled) policy made it a BMS user
+        t.devices.retain(|d| d.owner != Some(7));
+        t.policies[0].enabled = false;
+        let p = run(&t, &opts()).unwrap();
+        assert!(p.unplaced.iter().all(|u| u.upn != "u07@contoso.com"));
+        assert_eq!(p.totals.bms_users, 7);
     }
 
     #[test]
