@@ -420,7 +420,6 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     let options = p.options(base);
 
     let t_plan = Instant::now();
-    let index = tenant.index();
     let mut pins: Vec<planner::Pin> = Vec::new();
     for pin in &tenant.pins {
         let wave = match (pin.pilot, pin.wave) {
@@ -437,8 +436,19 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     let mut unknown_pins = Vec::new();
     let mut date_pins = Vec::new();
     if let Some(e) = &edited {
+        // UPN → user, only for the UPNs the edited plan names.
+        let wanted: std::collections::HashSet<&str> =
+            e.pins.iter().map(|p| p.upn.as_str()).collect();
+        let mut user_by_upn: std::collections::HashMap<String, crate::model::UserIx> =
+            std::collections::HashMap::new();
+        for (i, u) in tenant.users.iter().enumerate() {
+            let upn = u.upn.to_lowercase();
+            if wanted.contains(upn.as_str()) {
+                user_by_upn.entry(upn).or_insert(i as crate::model::UserIx);
+            }
+        }
         for pin in &e.pins {
-            match index.user_by_upn.get(&pin.upn) {
+            match user_by_upn.get(&pin.upn) {
                 Some(&u) => pins.push(planner::Pin {
                     user: u,
                     wave: pin.wave,
