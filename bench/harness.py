@@ -332,10 +332,10 @@ def git_rev():
 
 
 def ratio_text(other, ours):
-    """How the other tool's time compares with bms2intune's, in words."""
+    """bms2intune's time against another tool's, said from bms2intune's side."""
     if other >= ours:
-        return f"{other / ours:.1f}x slower"
-    return f"{ours / other:.1f}x faster"
+        return f"bms2intune {other / ours:.1f}x faster"
+    return f"bms2intune {ours / other:.1f}x slower"
 
 
 def write_results(rows, sizes, started, gen_times, build_err, load):
@@ -343,8 +343,8 @@ def write_results(rows, sizes, started, gen_times, build_err, load):
     for n, inp, tool, r in rows:
         if tool == "bms2intune import" and r["status"] == "ok":
             ref[(n, inp)] = r["wall"]
-    header = ["Users", "Input", "Tool", "Status", "Wall s", "Peak RSS MB", "vs bms2intune",
-              "vs, in-process", "Target (1M)", "Notes"]
+    header = ["Users", "Input", "Tool", "Status", "Wall s", "Peak RSS MB", "Ratio (end to end)",
+              "Ratio (in-process)", "Target (1M)", "Notes"]
     table = []
     for n, inp, tool, r in rows:
         ratio = inproc = ""
@@ -386,10 +386,10 @@ def write_results(rows, sizes, started, gen_times, build_err, load):
           f"- Command: `bench/run.sh {' '.join(sys.argv[1:])}`".replace("  ", " "),
           f"- Baselines: {baseline_versions() or 'not installed'}; Python {platform.python_version()}",
           "- Wall = end to end (process start to exit, including interpreter start-up and imports "
-          "for the baselines); peak RSS from `/usr/bin/time -v`. \"vs bms2intune\" compares with "
-          "`bms2intune import` on the same file (end to end); \"vs, in-process\" compares "
-          "bms2intune's end-to-end time with the baseline's time inside Python (read + "
-          "normalise, imports excluded): the stricter comparison."]
+          "for the baselines); peak RSS from `/usr/bin/time -v`. \"Ratio (end to end)\" compares a baseline with "
+          "`bms2intune import` of the same file, both end to end; \"Ratio (in-process)\" "
+          "compares bms2intune's end-to-end time with the baseline's time inside Python (read + "
+          "normalise, interpreter start-up and imports excluded): the stricter comparison."]
     if gen_times:
         md.append("- Data generated this run: " + ", ".join(
             f"{k} in {v:.0f} s" for k, v in gen_times.items()) + " (cached in bench/out/data/)")
