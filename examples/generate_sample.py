@@ -10,7 +10,7 @@ it again rewrites every file byte for byte. The files use the real export format
   group-members.csv  group members in long format: one row per (group, member); one nested group
   products.csv       the tenant's products with seats (Get-MgSubscribedSku | Export-Csv)
   devices.csv        Intune admin center "All devices" export (53 columns) of the BMS devices
-  bms-policies.json  the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
+  policies.json      the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
 
 Usage: python3 examples/generate_sample.py [--out DIR] [--check]
   --check   regenerate into a temporary directory and fail if anything differs from DIR.
@@ -599,7 +599,7 @@ def generate(out):
               [[p["part"], p["sku"], p["name"], p["enabled"], p["consumed"]] for p in products],
               bom=False, quote_all=True)
     write_csv(os.path.join(out, "devices.csv"), DEVICES_HEADERS, list(devices_rows(g, devices)))
-    with open(os.path.join(out, "bms-policies.json"), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(out, "policies.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(policies(g, G), f, indent=2, ensure_ascii=False)
         f.write("\n")
     stats = dict(users=len(users), groups=len(G),
