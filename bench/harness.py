@@ -194,9 +194,16 @@ def run_bms(args, label, workspace):
     timings = None
     if res["rc"] in (0, 3):
         try:
-            timings = find_key(json.loads(res["stdout"]), "timings_ms")
+            doc = json.loads(res["stdout"])
         except (ValueError, TypeError):
-            timings = None
+            doc = None
+        timings = find_key(doc, "timings_ms")
+        totals = doc.get("totals") if label == "import" and isinstance(doc, dict) else None
+        if isinstance(totals, dict) and "kept" in totals:
+            # Proves the run did the work: every row kept, nothing silently dropped.
+            note = (note + "; " if note else "") + (
+                f"rows kept {totals.get('kept')}, rejected {totals.get('rejected')}, "
+                f"warnings {totals.get('warnings')}")
     return dict(status=status, note=note, wall=res["wall"], rss_mb=res["rss_mb"],
                 timings_ms=timings)
 
