@@ -837,15 +837,17 @@ fn bench_plan_1m_users_100k_groups() {
             ..Default::default()
         };
         let t1 = Instant::now();
-        let p = planner::plan(&planner::PlanInput {
+        let mut laps = planner::Laps::default();
+        let input = planner::PlanInput {
             tenant: &t,
             facts: &facts,
             options: &o,
             pins: &[],
             date_pins: &[],
-        })
-        .unwrap();
+        };
+        let p = planner::plan_timed(&input, &mut laps).unwrap();
         let plan_ms = t1.elapsed().as_millis();
+        eprintln!("  phases (ms): {:?}", laps.phases);
         let t2 = Instant::now();
         let json = serde_json::to_vec_pretty(&p).unwrap();
         let json_ms = t2.elapsed().as_millis();

@@ -615,7 +615,7 @@ fn read_json(
             };
             let mut rep = FileReport::new(path, None, "products", 0);
             for (i, o) in objects(list).into_iter().enumerate() {
-                let n = i as u32 + 1;
+                let n = (i as u32).saturating_add(1);
                 match o {
                     Some(o) => licenses::product_from_json(o, n, &mut rep, b),
                     None => rep.reject(
@@ -661,7 +661,7 @@ fn read_json(
                     let rep_ix = reports.len();
                     let mut rep = FileReport::new(path, Some(name), "policies", 0);
                     for (i, obj) in objects(arr).into_iter().enumerate() {
-                        let n = i as u32 + 1;
+                        let n = (i as u32).saturating_add(1);
                         match obj {
                             Some(obj) => {
                                 let s = shape.unwrap_or_else(|| policies::shape_of(obj, None));
@@ -685,7 +685,7 @@ fn read_json(
                 let mut rep = FileReport::new(path, None, "policies", 0);
                 let mut unknown = Vec::new();
                 for (i, obj) in objects(v).into_iter().enumerate() {
-                    let n = i as u32 + 1;
+                    let n = (i as u32).saturating_add(1);
                     match obj {
                         Some(obj) => {
                             let s = policies::shape_of(obj, hint);

@@ -286,9 +286,14 @@ mod docs_tests {
         let raw: serde_json::Value = serde_json::from_str(ALIASES_JSON).unwrap();
         for k in raw["kinds"].as_array().unwrap() {
             let kind = k["kind"].as_str().unwrap();
-            let start = docs.find(&format!("### `{kind}`")).unwrap_or_else(|| panic!("{kind}"));
+            let start = docs
+                .find(&format!("### `{kind}`"))
+                .unwrap_or_else(|| panic!("{kind}"));
             let section = &docs[start..];
-            let end = section[4..].find("\n### ").map(|e| e + 4).unwrap_or(section.len());
+            let end = section[4..]
+                .find("\n### ")
+                .map(|e| e + 4)
+                .unwrap_or(section.len());
             let section = &section[..end];
             for (field, aliases) in k["fields"].as_object().unwrap() {
                 let line = section
@@ -297,7 +302,10 @@ mod docs_tests {
                     .unwrap_or_else(|| panic!("{kind}.{field} not in docs"));
                 for a in aliases.as_array().unwrap() {
                     let a = a.as_str().unwrap();
-                    assert!(line.contains(&format!("`{a}`")), "{kind}.{field}: {a} not in docs");
+                    assert!(
+                        line.contains(&format!("`{a}`")),
+                        "{kind}.{field}: {a} not in docs"
+                    );
                 }
             }
         }

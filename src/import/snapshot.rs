@@ -225,8 +225,7 @@ impl Builder {
         let product_map = inverse(&porder);
         t.products = permute(std::mem::take(&mut t.products), &porder);
         for p in &mut t.products {
-            p.service_plans
-                .sort_by(|a, b| a.name.to_uppercase().cmp(&b.name.to_uppercase()));
+            p.service_plans.sort_by_key(|a| a.name.to_uppercase());
             p.service_plans
                 .dedup_by(|a, b| a.name.eq_ignore_ascii_case(&b.name));
         }
@@ -242,7 +241,7 @@ impl Builder {
                 Member::Group(g) => Member::Group(gm(g)),
             };
         }
-        t.memberships.sort_unstable_by_key(|m| membership_key(m));
+        t.memberships.sort_unstable_by_key(membership_key);
         t.memberships.dedup();
 
         for a in &mut t.license_assignments {

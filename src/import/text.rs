@@ -126,7 +126,7 @@ pub fn parse_guid(s: &str) -> Option<String> {
 
 /// Formats a duration in days (Excel duration cell) as `[d.]hh:mm:ss`.
 pub fn duration_days_to_timespan(value: f64) -> String {
-    if !value.is_finite() || value < 0.0 || value > 1e7 {
+    if !value.is_finite() || !(0.0..=1e7).contains(&value) {
         return String::new();
     }
     let total = (value * 86_400.0).round() as i64;
@@ -173,7 +173,8 @@ pub fn parse_timespan(s: &str) -> Option<i64> {
     if !(0..60).contains(&sec) {
         return None;
     }
-    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+    days.checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + sec)
 }
 
 fn num(s: &str) -> Option<u32> {
@@ -378,6 +379,7 @@ mod tests {
         assert_eq!(parse_timespan("1.02:00:00"), Some(93600));
         assert_eq!(parse_timespan("0:5"), Some(300));
         assert_eq!(parse_timespan("25:00:00"), None);
+        assert_eq!(parse_timespan("99999999999999999.00:00:00"), None);
         assert_eq!(number_text(4915112345678.0), "4915112345678");
         assert_eq!(number_text(0.1), "0.1");
         assert_eq!(parse_count("1 000"), Some(1000));

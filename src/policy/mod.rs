@@ -82,6 +82,8 @@ pub struct ConvertResult {
     pub status_counts: BTreeMap<String, usize>,
     /// Rows where something BMS enforced is lost or changed.
     pub rows_with_loss: usize,
+    /// Those rows themselves (the admin's to-do list; the full report is in the CSV/JSON).
+    pub needs_attention: Vec<MappingRow>,
     pub warnings: Vec<ConvertWarning>,
     /// Workspace-relative paths of the manifest and the mapping report.
     pub manifest: String,
@@ -124,6 +126,38 @@ impl CommandOutput for ConvertResult {
                 &["Name", "Type", "API", "File"],
                 &rows,
             ));
+        }
+        if !self.needs_attention.is_empty() {
+            const SHOWN: usize = 15;
+            let rows: Vec<Vec<String>> = self
+                .needs_attention
+                .iter()
+                .take(SHOWN)
+                .map(|r| {
+                    let mut rule = r.rule.clone();
+                    if rule.chars().count() > 70 {
+                        rule = format!("{}…", rule.chars().take(69).collect::<String>());
+                    }
+                    vec![
+                        r.policy.clone(),
+                        r.platform.clone(),
+                        r.setting.clone(),
+                        r.status.as_str().to_string(),
+                        rule,
+                    ]
+                })
+                .collect();
+            s.push_str("\nNeeds attention:\n");
+            s.push_str(&crate::report::table(
+                &["Policy", "Platform", "Setting", "Status", "Rule"],
+                &rows,
+            ));
+            if self.needs_attention.len() > SHOWN {
+                s.push_str(&format!(
+                    "... and {} more in the mapping report\n",
+                    self.needs_attention.len() - SHOWN
+                ));
+            }
         }
         let counts: Vec<String> = self
             .status_counts
@@ -303,7 +337,13 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
                         policy: Option<&str>,
                         warnings: &mut Vec<ConvertWarning>| {
         let mut out = Vec::new();
-        for key in list {
+        // Liberal about MultiValuedProperty shapes: "a,b" or "a; b" in one entry.
+        let keys = list
+            .iter()
+            .flat_map(|k| k.split([',', ';']))
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        for key in keys {
             match resolve_group(&tenant, &ix, key) {
                 Ok(g) => {
                     if g.display_name.is_none() {
@@ -476,6 +516,7 @@ pub fn run(p: ConvertParams, ctx: &mut Ctx) -> Result<ConvertResult> {
             .collect(),
         status_counts,
         rows_with_loss,
+        needs_attention: rows.iter().filter(|r| r.loss).cloned().collect(),
         warnings,
         manifest: written.manifest,
         mapping_report_json: written.report_json,

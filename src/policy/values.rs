@@ -233,7 +233,8 @@ pub fn parse_timespan(v: &Value) -> Result<i64, String> {
 
 /// `[-][d.]hh:mm[:ss[.fffffff]]`, ISO 8601 `PT..H..M..S`, or a plain number of minutes.
 fn parse_timespan_text(s: &str) -> Option<f64> {
-    if s.is_empty() {
+    // A negative lock time means nothing to Intune: refuse it rather than guess.
+    if s.is_empty() || s.starts_with('-') {
         return None;
     }
     if let Some(rest) = s
@@ -390,6 +391,7 @@ mod tests {
         assert_eq!(parse_timespan(&json!(0.010416666666666666)), Ok(900));
         assert!(parse_timespan(&json!("soon")).is_err());
         assert!(parse_timespan(&json!("00:75:00")).is_err());
+        assert!(parse_timespan(&json!("-00:05:00")).is_err());
         assert!(parse_timespan(&json!({"Foo": 1})).is_err());
         assert!(parse_timespan(&json!(true)).is_err());
         assert_eq!(format_timespan(86_400 + 3600 + 61), "1.01:01:01");

@@ -245,7 +245,7 @@ fn preview(objects: &[String], n: usize) -> String {
 }
 
 /// How many findings the terminal summary details.
-const TOP: usize = 10;
+const TOP: usize = 12;
 
 impl CommandOutput for ReadinessResult {
     fn has_blockers(&self) -> bool {
@@ -291,12 +291,20 @@ impl CommandOutput for ReadinessResult {
                 &["severity", "code", "findings", "objects"],
                 &rows,
             ));
+            // The first finding of each code, most severe first: one example per kind of problem.
+            let mut shown_codes = std::collections::HashSet::new();
+            let top: Vec<&Finding> = self
+                .findings
+                .iter()
+                .filter(|f| shown_codes.insert(f.code.as_str()))
+                .take(TOP)
+                .collect();
             out.push_str(&format!(
-                "\nTop findings ({} of {}):\n",
-                self.findings.len().min(TOP),
+                "\nTop findings (the first of each code, {} of {}):\n",
+                top.len(),
                 self.findings.len()
             ));
-            for f in self.findings.iter().take(TOP) {
+            for f in top {
                 out.push_str(&format!(
                     "\n{} {}: {}\n",
                     f.severity.as_str().to_uppercase(),

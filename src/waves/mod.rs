@@ -138,7 +138,8 @@ pub struct PlanResult {
     pub notes: Vec<planner::Note>,
     /// Changes against the previous plan.json (`null` when there was none).
     pub changes: Option<PlanChanges>,
-    /// Wall-clock milliseconds per phase: load, plan, write_json, write_csv, write_xlsx, total.
+    /// Wall-clock milliseconds per phase: load, plan (and `plan.<phase>` inside the planner),
+    /// write_json, write_csv, write_xlsx, total.
     pub timings_ms: BTreeMap<String, u64>,
 }
 
@@ -469,16 +470,21 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
         }
     }
     ctx.progress("plan", 0, 1);
-    let mut plan = planner::plan(&planner::PlanInput {
+    let mut laps = planner::Laps::default();
+    let input = planner::PlanInput {
         tenant: &tenant,
         facts: &facts,
         options: &options,
         pins: &pins,
         date_pins: &date_pins,
-    })?;
+    };
+    let mut plan = planner::plan_timed(&input, &mut laps)?;
     plan.violations.extend(unknown_pins);
     ctx.progress("plan", 1, 1);
     timings.insert("plan".to_string(), ms(t_plan));
+    for (phase, t) in &laps.phases {
+        timings.insert(format!("plan.{phase}"), *t);
+    }
 
     let changes = previous.as_ref().map(|prev| diff::diff(prev, &plan));
 

@@ -2,6 +2,7 @@
 //! templates/readiness/supported-os.json). Their users lose the BMS settings when licensed.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use crate::model::{Device, Platform};
 use crate::readiness::finding::{n, Finding, Severity};
@@ -110,8 +111,18 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut unsupported = vec![false; t.devices.len()];
     let mut buf = String::new();
+    // Tenants have a few hundred distinct OS/version pairs across millions of devices.
+    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict> = HashMap::new();
     for (i, d) in t.devices.iter().enumerate() {
-        let verdict = classify_with(d, r, &mut buf);
+        let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
+        let verdict = match seen.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = classify_with(d, r, &mut buf);
+                seen.insert(key, v);
+                v
+            }
+        };
         if verdict == Verdict::Supported {
             continue;
         }
@@ -122,13 +133,17 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
             .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
             .filter(|u| !u.is_empty());
         let label = scope.device_label(i);
-        let of = owner.as_deref().unwrap_or("unknown owner");
         let os = if d.os.trim().is_empty() {
             platform_label(d.platform)
         } else {
             d.os.trim()
         };
         let version = version_text(d).unwrap_or("");
+        let os_version = if version.is_empty() {
+            os.to_string()
+        } else {
+            format!("{os} {version}")
+        };
         let finding = match verdict {
             Verdict::Supported => continue,
             Verdict::UnsupportedPlatform { marker, note } => {
@@ -138,12 +153,14 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 Finding::new(
                     "device.unsupported.platform",
                     Severity::Warning,
-                    format!(
-                        "device {label} ({of}): {os} {version} is not supported by Intune{}{}{}; it loses its BMS settings when the user is licensed",
-                        marker.map(|m| format!(" (matches '{m}')")).unwrap_or_default(),
-                        if note.is_some() { ": " } else { "" },
-                        note.unwrap_or("")
-                    ),
+                    match (marker, note) {
+                        (Some(m), Some(note)) => format!(
+                            "{os_version} is not migrated (matches '{m}': {note}); the device loses its BMS settings when its user is licensed"
+                        ),
+                        _ => format!(
+                            "{os_version} is not supported by Intune; the device loses its BMS settings when its user is licensed"
+                        ),
+                    },
                     Vec::new(),
                     "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
                 )
@@ -157,7 +174,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                     "device.unsupported.os_version",
                     Severity::Warning,
                     format!(
-                        "device {label} ({of}): {p} {} is below Intune's minimum {minimum} (as of {}); it loses its BMS settings when the user is licensed",
+                        "{p} {} is below Intune's minimum {minimum} (as of {}); the device loses its BMS settings when its user is licensed",
                         if version.is_empty() { os } else { version },
                         r.os.as_of
                     ),
@@ -169,7 +186,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 "device.unsupported.version_unknown",
                 Severity::Info,
                 format!(
-                    "device {label} ({of}): {} version unknown (the export gave none), so readiness can't tell whether Intune supports it",
+                    "{} version unknown (the export gave none), so readiness can't tell whether Intune supports the device",
                     platform_label(d.platform)
                 ),
                 Vec::new(),

@@ -65,8 +65,6 @@ pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
         }
         let mut members: Vec<String> = unlicensed.iter().map(|u| scope.upn(*u)).collect();
         members.sort_unstable();
-        let mut licensed_upns: Vec<String> = licensed.iter().map(|u| scope.upn(*u)).collect();
-        licensed_upns.sort_unstable();
         let id_note = group
             .id
             .as_deref()
@@ -77,21 +75,18 @@ pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
         } else {
             ""
         };
-        let mut objects = Vec::with_capacity(licensed_upns.len() + 1);
-        objects.push(group.display_name.clone());
-        objects.extend(licensed_upns);
         findings.push(Finding::new(
             "group.mixed",
             Severity::Warning,
             format!(
-                "group '{}'{id_note}, targeted by BMS {} {}, has {} Intune-licensed (listed) and {} not yet licensed; only users without an Intune license should keep BMS policies",
+                "group '{}'{id_note}, targeted by BMS {} {}, has {} already Intune-licensed and {} not yet licensed; only users without an Intune license should keep BMS policies (the licensed ones move to Intune when coexistence is enabled)",
                 group.display_name,
                 if policies.len() == 1 { "policy" } else { "policies" },
                 policies.join(", "),
                 n(licensed.len() as u64, "member", "members"),
                 unlicensed.len()
             ),
-            objects,
+            vec![group.display_name.clone()],
             format!(
                 "Create the group '{proposed}' with the {} members listed in readiness/split-groups.csv and assign the converted Intune policies to it instead of '{}'{dynamic_note}.",
                 unlicensed.len(),
@@ -111,24 +106,16 @@ pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
     (splits, findings)
 }
 
-/// The split groups as CSV: one row per proposed group and member.
+/// The split groups as CSV: one row per proposed group and member (the source group, its id and
+/// the policies are in the JSON beside it).
 pub fn split_groups_csv(splits: &[SplitGroup]) -> Result<Vec<u8>, csv::Error> {
     use crate::readiness::finding::csv_safe;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "proposed_group",
-        "member_upn",
-        "source_group",
-        "source_group_id",
-    ])?;
+    w.write_record(["proposed_group", "member_upn"])?;
     for s in splits {
+        let group = csv_safe(&s.proposed_name);
         for m in &s.members {
-            w.write_record([
-                csv_safe(&s.proposed_name).as_bytes(),
-                csv_safe(m).as_bytes(),
-                csv_safe(&s.source_group).as_bytes(),
-                csv_safe(s.source_group_id.as_deref().unwrap_or("")).as_bytes(),
-            ])?;
+            w.write_record([group.as_bytes(), csv_safe(m).as_bytes()])?;
         }
     }
     w.into_inner().map_err(|e| e.into_error().into())
