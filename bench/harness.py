@@ -242,7 +242,7 @@ def main():
                     help="largest size for the pandas+openpyxl XLSX baseline (default 100k; "
                          "it takes ~5 min per million rows)")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
-    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--no-baselines", action="store_true", help="time bms2intune only")
     a = ap.parse_args()
 
     sizes = [parse_size(s) for s in ("10k,100k" if a.quick else a.sizes).split(",") if s]
@@ -383,7 +383,7 @@ def write_results(rows, sizes, started, gen_times, build_err, load):
     for row in table:
         print(line(row[:-1]))
 
-    md = [f"# bms2intune benchmark results", "",
+    md = ["# bms2intune benchmark results", "",
           f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
           f"- Machine: {machine()}",
           f"- Load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load[0])}, "
