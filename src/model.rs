@@ -229,6 +229,11 @@ pub struct BmsPolicy {
 pub struct Tenant {
     pub users: Vec<User>,
     pub groups: Vec<Group>,
+    /// Direct memberships. In `tenant.json` written compactly as
+    /// `{"users":[[group,[user,...]],...],"groups":[[group,[member group,...]],...]}` (a plain
+    /// array of `{"group","member"}` objects is read too).
+    #[serde(with = "compact_memberships")]
+    #[schemars(with = "compact_memberships::CompactMemberships")]
     pub memberships: Vec<Membership>,
     pub products: Vec<Product>,
     pub license_assignments: Vec<LicenseAssignment>,
@@ -241,6 +246,137 @@ pub struct Tenant {
     /// places these users as pinned and fills around them.
     #[serde(default)]
     pub pins: Vec<WavePin>,
+}
+
+/// Compact (de)serialisation of memberships: ten million `{"group":..,"member":{"user":..}}`
+/// objects would make `tenant.json` several times larger and slower to read and write.
+pub mod compact_memberships {
+    use super::{GroupIx, Member, Membership};
+    use schemars::JsonSchema;
+    use serde::de::{MapAccess, SeqAccess, Visitor};
+    use serde::ser::SerializeStruct;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Per group the indexes of its direct user members and of its direct member groups.
+    #[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+    pub struct CompactMemberships {
+        /// `[group index, [user index, ...]]` runs.
+        pub users: Vec<(GroupIx, Vec<u32>)>,
+        /// `[group index, [member group index, ...]]` runs.
+        pub groups: Vec<(GroupIx, Vec<u32>)>,
+    }
+
+    struct Runs<'a> {
+        ms: &'a [Membership],
+        groups: bool,
+    }
+
+    struct Run<'a> {
+        group: GroupIx,
+        ms: &'a [Membership],
+        groups: bool,
+    }
+
+    struct Ixs<'a>(&'a [Membership], bool);
+
+    fn pick(m: &Membership, groups: bool) -> Option<u32> {
+        match (m.member, groups) {
+            (Member::User(u), false) => Some(u),
+            (Member::Group(g), true) => Some(g),
+            _ => None,
+        }
+    }
+
+    impl Serialize for Ixs<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().filter_map(|m| pick(m, self.1)))
+        }
+    }
+
+    impl Serialize for Run<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            (self.group, Ixs(self.ms, self.groups)).serialize(s)
+        }
+    }
+
+    impl Serialize for Runs<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            // A run = consecutive memberships of one group that have at least one member of the
+            // wanted sort (memberships are sorted by group, so one run per group).
+            let ms = self.ms;
+            let mut runs = Vec::new();
+            let mut start = 0;
+            while start < ms.len() {
+                let g = ms.get(start).map(|m| m.group).unwrap_or(0);
+                let mut end = start;
+                while ms.get(end).is_some_and(|m| m.group == g) {
+                    end += 1;
+                }
+                let slice = ms.get(start..end).unwrap_or(&[]);
+                if slice.iter().any(|m| pick(m, self.groups).is_some()) {
+                    runs.push(Run {
+                        group: g,
+                        ms: slice,
+                        groups: self.groups,
+                    });
+                }
+                start = end;
+            }
+            s.collect_seq(runs.iter())
+        }
+    }
+
+    pub fn serialize<S: Serializer>(ms: &[Membership], s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("CompactMemberships", 2)?;
+        st.serialize_field("users", &Runs { ms, groups: false })?;
+        st.serialize_field("groups", &Runs { ms, groups: true })?;
+        st.end()
+    }
+
+    struct V;
+
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<Membership>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("memberships as {\"users\":[[g,[u..]]],\"groups\":[[g,[g..]]]} or an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+            while let Some(m) = seq.next_element::<Membership>()? {
+                out.push(m);
+            }
+            Ok(out)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let runs: Vec<(GroupIx, Vec<u32>)> = map.next_value()?;
+                let groups = match key.as_str() {
+                    "users" => false,
+                    "groups" => true,
+                    other => {
+                        return Err(serde::de::Error::unknown_field(other, &["users", "groups"]))
+                    }
+                };
+                for (g, ixs) in runs {
+                    out.extend(ixs.into_iter().map(|i| Membership {
+                        group: g,
+                        member: if groups {
+                            Member::Group(i)
+                        } else {
+                            Member::User(i)
+                        },
+                    }));
+                }
+            }
+            out.sort_unstable();
+            Ok(out)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Membership>, D::Error> {
+        d.deserialize_any(V)
+    }
 }
 
 /// A user pinned to a wave (or to the pilot) by an imported spreadsheet.
@@ -424,6 +560,50 @@ mod tests {
             },
         ];
         assert_eq!(t.intune_licensed(), vec![false, true, false]);
+    }
+
+    #[test]
+    fn memberships_round_trip_compactly() {
+        let t = Tenant {
+            memberships: vec![
+                Membership {
+                    group: 0,
+                    member: Member::User(1),
+                },
+                Membership {
+                    group: 0,
+                    member: Member::User(2),
+                },
+                Membership {
+                    group: 0,
+                    member: Member::Group(1),
+                },
+                Membership {
+                    group: 1,
+                    member: Member::User(0),
+                },
+            ],
+            ..Default::default()
+        };
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(
+            v["memberships"],
+            serde_json::json!({"users": [[0, [1, 2]], [1, [0]]], "groups": [[0, [1]]]})
+        );
+        let back: Tenant = serde_json::from_value(v).unwrap();
+        assert_eq!(back.memberships, t.memberships);
+        let legacy: Tenant = serde_json::from_value(serde_json::json!({
+            "users": [], "groups": [], "products": [], "license_assignments": [], "devices": [],
+            "policies": [], "memberships": [{"group": 0, "member": {"user": 3}}]
+        }))
+        .unwrap();
+        assert_eq!(
+            legacy.memberships,
+            vec![Membership {
+                group: 0,
+                member: Member::User(3)
+            }]
+        );
     }
 
     #[test]

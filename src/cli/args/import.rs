@@ -7,7 +7,7 @@ pub struct ImportArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// Treat every file as this kind instead of recognising it from its headers.
-    #[arg(long = "as", value_name = "KIND", value_parser = ["users", "groups", "members", "licenses", "products", "devices", "policies", "plan"])]
+    #[arg(long = "as", value_name = "KIND", value_parser = ["users", "groups", "members", "licenses", "products", "devices", "policies", "plan", "reference"])]
     pub kind: Option<String>,
     /// Read only this sheet of a workbook.
     #[arg(long, value_name = "NAME")]

@@ -1,0 +1,7 @@
+#![no_main]
+//! Feeds arbitrary bytes to the import json reader (recognition + every row importer).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    bms2intune::import::fuzz_read_json(data);
+});

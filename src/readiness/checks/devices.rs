@@ -1,0 +1,360 @@
+//! Check 4: devices whose OS or version Intune does not support (minimums from
+//! templates/readiness/supported-os.json). Their users lose the BMS settings when licensed.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::model::{Device, Platform};
+use crate::readiness::finding::{n, Finding, Severity};
+use crate::readiness::reference::{compare_version_text, Reference};
+use crate::readiness::scope::Scope;
+
+/// FNV-1a: the memo below hashes short OS strings millions of times; SipHash's protection
+/// against crafted keys buys nothing for the tenant's own data.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// What Intune will make of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict<'r> {
+    Supported,
+    /// The platform (or this variant of it) is not managed by Intune; `marker` is the OS-name
+    /// marker that identified the variant, `note` the reference data's explanation.
+    UnsupportedPlatform {
+        marker: Option<&'r str>,
+        note: Option<&'r str>,
+    },
+    /// The version is below Intune's minimum for the platform.
+    BelowMinimum {
+        minimum: &'r str,
+    },
+    /// Can't tell: the export gave no version (or there's no rule for the platform).
+    Unknown,
+}
+
+fn platform_label(p: Platform) -> &'static str {
+    match p {
+        Platform::Ios => "iOS/iPadOS",
+        Platform::Android => "Android",
+        Platform::Windows => "Windows",
+        Platform::WindowsPhone => "Windows Phone",
+        Platform::MacOs => "macOS",
+        Platform::Other => "this platform",
+    }
+}
+
+/// The first of the lower-case `markers` found in `os` (any case), matched against ` <os> ` so
+/// a marker may carry spaces (` rt `). `buf` is scratch space, reused across devices.
+fn os_marker<'r>(os: &str, markers: &'r [String], buf: &mut String) -> Option<&'r str> {
+    if markers.is_empty() {
+        return None;
+    }
+    buf.clear();
+    buf.push(' ');
+    buf.extend(os.chars().flat_map(char::to_lowercase));
+    buf.push(' ');
+    markers
+        .iter()
+        .find(|m| !m.is_empty() && buf.contains(m.as_str()))
+        .map(|m| m.trim())
+}
+
+/// Classifies one device against the reference minimums.
+pub fn classify<'r>(d: &Device, r: &'r Reference) -> Verdict<'r> {
+    classify_with(d, r, &mut String::new())
+}
+
+fn classify_with<'r>(d: &Device, r: &'r Reference, buf: &mut String) -> Verdict<'r> {
+    let Some(rule) = r.os.rule(d.platform) else {
+        return Verdict::Unknown;
+    };
+    let os = d.os.trim();
+    if !rule.supported {
+        return Verdict::UnsupportedPlatform {
+            marker: None,
+            note: rule.note.as_deref(),
+        };
+    }
+    if let Some(m) = os_marker(os, &rule.unsupported_os_markers, buf) {
+        return Verdict::UnsupportedPlatform {
+            marker: Some(m),
+            note: rule.note.as_deref(),
+        };
+    }
+    let (Some(min), Some(min_text)) = (rule.minimum.as_deref(), rule.minimum_version.as_deref())
+    else {
+        return Verdict::Supported;
+    };
+    let ordering = match version_text(d) {
+        Some(v) => compare_version_text(v, min),
+        // A version-less Windows is recognised by name (`Windows 10`) before digits in the name are tried.
+        None if os_marker(os, &rule.supported_os_markers, buf).is_some() => {
+            return Verdict::Supported
+        }
+        None => compare_version_text(os, min),
+    };
+    match ordering {
+        None => Verdict::Unknown,
+        Some(Ordering::Less) => Verdict::BelowMinimum { minimum: min_text },
+        Some(_) => Verdict::Supported,
+    }
+}
+
+/// The OS version column when it holds a number.
+fn version_text(d: &Device) -> Option<&str> {
+    d.os_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| v.bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// Per-device findings, two per-user findings (users with only unsupported devices, users with
+/// some) and the list of users all of whose devices are unsupported.
+pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
+    let t = scope.tenant;
+    let r = scope.reference;
+    let mut findings = Vec::new();
+    let mut unsupported = vec![false; t.devices.len()];
+    let mut buf = String::new();
+    // Tenants have a few hundred distinct OS/version pairs across millions of devices.
+    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict, BuildHasherDefault<Fnv>> =
+        HashMap::default();
+    for (i, d) in t.devices.iter().enumerate() {
+        let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
+        let verdict = match seen.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = classify_with(d, r, &mut buf);
+                seen.insert(key, v);
+                v
+            }
+        };
+        if verdict == Verdict::Supported {
+            continue;
+        }
+        let owner = d
+            .owner
+            .filter(|o| (*o as usize) < t.users.len())
+            .map(|o| scope.upn(o))
+            .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
+            .filter(|u| !u.is_empty());
+        let label = scope.device_label(i);
+        let os = if d.os.trim().is_empty() {
+            platform_label(d.platform)
+        } else {
+            d.os.trim()
+        };
+        let version = version_text(d).unwrap_or("");
+        let os_version = if version.is_empty() {
+            os.to_string()
+        } else {
+            format!("{os} {version}")
+        };
+        let finding = match verdict {
+            Verdict::Supported => continue,
+            Verdict::UnsupportedPlatform { marker, note } => {
+                if let Some(slot) = unsupported.get_mut(i) {
+                    *slot = true;
+                }
+                Finding::new(
+                    "device.unsupported.platform",
+                    Severity::Warning,
+                    match (marker, note) {
+                        (Some(m), Some(note)) => format!(
+                            "{os_version} is not migrated (matches '{m}': {note}); the device loses its BMS settings when its user is licensed"
+                        ),
+                        _ => format!(
+                            "{os_version} is not supported by Intune; the device loses its BMS settings when its user is licensed"
+                        ),
+                    },
+                    Vec::new(),
+                    "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
+                )
+            }
+            Verdict::BelowMinimum { minimum } => {
+                if let Some(slot) = unsupported.get_mut(i) {
+                    *slot = true;
+                }
+                let p = platform_label(d.platform);
+                Finding::new(
+                    "device.unsupported.os_version",
+                    Severity::Warning,
+                    format!(
+                        "{p} {} is below Intune's minimum {minimum} (as of {}); the device loses its BMS settings when its user is licensed",
+                        if version.is_empty() { os } else { version },
+                        r.os.as_of
+                    ),
+                    Vec::new(),
+                    format!("Update it to {p} {minimum} or later (or replace it) before the user's wave; otherwise it is unmanaged after the move."),
+                )
+            }
+            Verdict::Unknown => Finding::new(
+                "device.unsupported.version_unknown",
+                Severity::Info,
+                format!(
+                    "{} version unknown (the export gave none), so readiness can't tell whether Intune supports the device",
+                    platform_label(d.platform)
+                ),
+                Vec::new(),
+                "Import a device export that includes the OS version (Get-MobileDevice or the Microsoft 365 admin center device list) to have it checked.",
+            ),
+        };
+        let mut finding = finding;
+        finding.objects.reserve_exact(2);
+        finding.objects.push(label);
+        finding.objects.extend(owner);
+        findings.push(finding);
+    }
+    let mut only = Vec::new();
+    let mut some = Vec::new();
+    for u in 0..t.users.len() {
+        let devs = scope.devices_of(u);
+        let bad = devs
+            .iter()
+            .filter(|i| unsupported.get(**i as usize).copied().unwrap_or(false))
+            .count();
+        if bad == 0 {
+            continue;
+        }
+        if bad == devs.len() {
+            only.push(scope.upn(u as u32));
+        } else {
+            some.push(scope.upn(u as u32));
+        }
+    }
+    only.sort_unstable();
+    only.dedup();
+    some.sort_unstable();
+    some.dedup();
+    if !only.is_empty() {
+        findings.push(Finding::new(
+            "device.unsupported.user",
+            Severity::Warning,
+            format!(
+                "{} only BMS devices Intune does not support: licensing them leaves them without managed devices",
+                n(only.len() as u64, "user has", "users have")
+            ),
+            only.clone(),
+            "Replace or update their devices before their wave, or hold them back (bms2intune plan --skip-unsupported); the device.unsupported.platform/os_version findings list the devices.",
+        ));
+    }
+    if !some.is_empty() {
+        findings.push(Finding::new(
+            "device.unsupported.user_partial",
+            Severity::Warning,
+            format!(
+                "{} both supported BMS devices and devices Intune does not support: the unsupported ones lose their BMS settings when the user is licensed",
+                n(some.len() as u64, "user has", "users have")
+            ),
+            some,
+            "Replace or update the unsupported devices (listed in the device.unsupported.platform/os_version findings) before the user's wave; the other devices move to Intune normally.",
+        ));
+    }
+    (only, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(p: Platform, os: &str, v: Option<&str>) -> Device {
+        Device {
+            id: Some("d".into()),
+            owner: None,
+            owner_upn: None,
+            platform: p,
+            os: os.into(),
+            os_version: v.map(Into::into),
+            model: None,
+            last_sync: None,
+        }
+    }
+
+    #[test]
+    fn minimum_is_supported_and_one_below_is_not() {
+        let r = Reference::builtin().unwrap();
+        assert_eq!(
+            classify(&dev(Platform::Ios, "iOS", Some("16.0")), &r),
+            Verdict::Supported
+        );
+        assert_eq!(
+            classify(&dev(Platform::Ios, "iPadOS", Some("16")), &r),
+            Verdict::Supported
+        );
+        assert!(matches!(
+            classify(&dev(Platform::Ios, "iOS", Some("15.8.3")), &r),
+            Verdict::BelowMinimum { .. }
+        ));
+        assert_eq!(
+            classify(&dev(Platform::Android, "Android", Some("10")), &r),
+            Verdict::Supported
+        );
+        assert!(matches!(
+            classify(&dev(Platform::Android, "Android", Some("9")), &r),
+            Verdict::BelowMinimum { .. }
+        ));
+    }
+
+    #[test]
+    fn windows_variants() {
+        let r = Reference::builtin().unwrap();
+        assert_eq!(
+            classify(&dev(Platform::Windows, "Windows", Some("10.0.19045")), &r),
+            Verdict::Supported
+        );
+        assert_eq!(
+            classify(&dev(Platform::Windows, "Windows 11", None), &r),
+            Verdict::Supported
+        );
+        assert!(matches!(
+            classify(&dev(Platform::Windows, "Windows 8.1", Some("6.3.9600")), &r),
+            Verdict::UnsupportedPlatform { .. }
+        ));
+        assert!(matches!(
+            classify(&dev(Platform::Windows, "Windows", Some("6.3.9600")), &r),
+            Verdict::BelowMinimum { .. }
+        ));
+        assert!(matches!(
+            classify(&dev(Platform::Windows, "Windows RT 8.1", None), &r),
+            Verdict::UnsupportedPlatform { .. }
+        ));
+        assert!(matches!(
+            classify(&dev(Platform::WindowsPhone, "Windows Phone 8.1", None), &r),
+            Verdict::UnsupportedPlatform { .. }
+        ));
+        assert!(matches!(
+            classify(&dev(Platform::Windows, "Windows", None), &r),
+            Verdict::Unknown
+        ));
+    }
+
+    #[test]
+    fn version_from_os_name_when_no_version_column() {
+        let r = Reference::builtin().unwrap();
+        assert!(matches!(
+            classify(&dev(Platform::Ios, "iOS 15.4", None), &r),
+            Verdict::BelowMinimum { .. }
+        ));
+        assert!(matches!(
+            classify(&dev(Platform::Android, "Android", None), &r),
+            Verdict::Unknown
+        ));
+    }
+}

@@ -1,0 +1,394 @@
+//! What every check needs to know about the tenant, computed once in linear time: who is already
+//! Intune-licensed, who BMS manages (devices or targeted groups), which groups the policies target.
+
+use std::collections::HashMap;
+
+use crate::model::{GroupIx, Member, Tenant, UserIx};
+
+/// Items grouped by an index: `list[start[i]..start[i + 1]]` belong to `i`.
+#[derive(Debug, Default)]
+struct Grouped {
+    start: Vec<usize>,
+    list: Vec<u32>,
+}
+
+impl Grouped {
+    fn of(&self, i: usize) -> &[u32] {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(a), Some(b)) => self.list.get(*a..*b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Counting sort of `(key, item)` pairs with `key < n` (others are left out).
+    fn build(n: usize, pairs: impl Iterator<Item = (usize, u32)> + Clone) -> Grouped {
+        let mut start = vec![0usize; n + 1];
+        for (k, _) in pairs.clone() {
+            if k < n {
+                start[k + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut list = vec![0u32; start[n]];
+        for (k, item) in pairs {
+            if k >= n {
+                continue;
+            }
+            if let Some(pos) = next.get_mut(k) {
+                if let Some(slot) = list.get_mut(*pos) {
+                    *slot = item;
+                }
+                *pos += 1;
+            }
+        }
+        Grouped { start, list }
+    }
+}
+
+/// Direct user members and direct member groups per group (memberships naming a group the
+/// snapshot doesn't hold are left out; the data check reports them).
+fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped) {
+    let n = tenant.groups.len();
+    let users = Grouped::build(
+        n,
+        tenant.memberships.iter().filter_map(|m| match m.member {
+            Member::User(u) => Some((m.group as usize, u)),
+            Member::Group(_) => None,
+        }),
+    );
+    let groups = Grouped::build(
+        n,
+        tenant.memberships.iter().filter_map(|m| match m.member {
+            Member::Group(g) => Some((m.group as usize, g)),
+            Member::User(_) => None,
+        }),
+    );
+    (users, groups)
+}
+
+use super::reference::Reference;
+
+/// A policy's target group as resolved against the imported groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Group(GroupIx),
+    /// The id (or name) as the policy lists it; no imported group carries it.
+    Unknown(String),
+}
+
+pub struct Scope<'t> {
+    pub tenant: &'t Tenant,
+    pub reference: &'t Reference,
+    /// Per user: holds an enabled Intune service plan.
+    pub licensed: Vec<bool>,
+    /// Per user: holds a product that includes Intune but with every Intune plan disabled, and no
+    /// enabled Intune plan elsewhere (enabling the plan licenses them without a new seat).
+    pub plan_disabled: Vec<bool>,
+    /// Per product: includes an Intune service plan.
+    pub product_has_intune: Vec<bool>,
+    /// Direct members per group, as offsets into flat lists (a vector per group would cost
+    /// 100,000 allocations and reallocations over ten million memberships).
+    member_users: Grouped,
+    member_groups: Grouped,
+    /// Device indexes grouped by owner: two flat vectors instead of a vector per user.
+    devices: Grouped,
+    /// Per user: a direct member of at least one group.
+    pub in_any_group: Vec<bool>,
+    /// Per user: in a group (transitively) targeted by an enabled BMS policy.
+    pub targeted: Vec<bool>,
+    /// Per user: still to migrate = (has a BMS device or is targeted) and not Intune-licensed.
+    pub to_migrate: Vec<bool>,
+    /// Per policy (same order as `tenant.policies`): resolved targets, in the policy's order.
+    pub policy_targets: Vec<Vec<Target>>,
+    /// Groups targeted by enabled policies, sorted, with the indexes of the policies targeting them.
+    pub targeted_groups: Vec<(GroupIx, Vec<usize>)>,
+}
+
+impl<'t> Scope<'t> {
+    pub fn new(tenant: &'t Tenant, reference: &'t Reference) -> Scope<'t> {
+        let n_users = tenant.users.len();
+        let product_has_intune: Vec<bool> = tenant
+            .products
+            .iter()
+            .map(|p| p.includes_intune())
+            .collect();
+        let licensed = intune_licensed(tenant, &product_has_intune);
+
+        let mut plan_disabled = vec![false; n_users];
+        for a in &tenant.license_assignments {
+            if product_has_intune
+                .get(a.product as usize)
+                .copied()
+                .unwrap_or(false)
+                && !licensed.get(a.user as usize).copied().unwrap_or(true)
+            {
+                if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
+                    *slot = true;
+                }
+            }
+        }
+
+        let (member_users, member_groups) = members_grouped(tenant);
+        let devices = devices_grouped(tenant);
+        let mut in_any_group = vec![false; n_users];
+        for u in &member_users.list {
+            if let Some(slot) = in_any_group.get_mut(*u as usize) {
+                *slot = true;
+            }
+        }
+
+        let mut group_by_id: HashMap<String, GroupIx> = HashMap::new();
+        let mut group_by_name: HashMap<String, GroupIx> = HashMap::new();
+        for (i, g) in tenant.groups.iter().enumerate() {
+            if let Some(id) = &g.id {
+                group_by_id
+                    .entry(id.trim().to_lowercase())
+                    .or_insert(i as GroupIx);
+            }
+            group_by_name
+                .entry(g.display_name.trim().to_lowercase())
+                .or_insert(i as GroupIx);
+        }
+        let policy_targets: Vec<Vec<Target>> = tenant
+            .policies
+            .iter()
+            .map(|p| {
+                p.target_groups
+                    .iter()
+                    .map(|t| {
+                        let key = t.trim().to_lowercase();
+                        match group_by_id.get(&key).or_else(|| group_by_name.get(&key)) {
+                            Some(g) => Target::Group(*g),
+                            None => Target::Unknown(t.trim().to_string()),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+
+        let mut by_group: Vec<Vec<usize>> = vec![Vec::new(); tenant.groups.len()];
+        for (pi, (p, targets)) in tenant.policies.iter().zip(&policy_targets).enumerate() {
+            if !p.enabled {
+                continue;
+            }
+            for t in targets {
+                if let Target::Group(g) = t {
+                    if let Some(slot) = by_group.get_mut(*g as usize) {
+                        if slot.last() != Some(&pi) {
+                            slot.push(pi);
+                        }
+                    }
+                }
+            }
+        }
+        let targeted_groups: Vec<(GroupIx, Vec<usize>)> = by_group
+            .into_iter()
+            .enumerate()
+            .filter(|(_, ps)| !ps.is_empty())
+            .map(|(g, ps)| (g as GroupIx, ps))
+            .collect();
+
+        // One walk from every targeted group at once: linear in groups + memberships.
+        let mut targeted = vec![false; n_users];
+        let mut seen = vec![false; tenant.groups.len()];
+        let mut stack: Vec<GroupIx> = targeted_groups.iter().map(|(g, _)| *g).collect();
+        while let Some(g) = stack.pop() {
+            let Some(s) = seen.get_mut(g as usize) else {
+                continue;
+            };
+            if *s {
+                continue;
+            }
+            *s = true;
+            for u in member_users.of(g as usize) {
+                if let Some(slot) = targeted.get_mut(*u as usize) {
+                    *slot = true;
+                }
+            }
+            stack.extend_from_slice(member_groups.of(g as usize));
+        }
+
+        let to_migrate: Vec<bool> = (0..n_users)
+            .map(|u| {
+                let has_device = !devices.of(u).is_empty();
+                (has_device || targeted[u]) && !licensed[u]
+            })
+            .collect();
+
+        Scope {
+            tenant,
+            reference,
+            licensed,
+            plan_disabled,
+            product_has_intune,
+            member_users,
+            member_groups,
+            devices,
+            in_any_group,
+            targeted,
+            to_migrate,
+            policy_targets,
+            targeted_groups,
+        }
+    }
+
+    /// Indexes of the devices user `u` owns, in snapshot order.
+    pub fn devices_of(&self, u: usize) -> &[u32] {
+        self.devices.of(u)
+    }
+
+    /// Lower-case UPN of a user index (out-of-range indexes, which the data check reports, give
+    /// a placeholder so nothing panics).
+    pub fn upn(&self, u: UserIx) -> String {
+        self.tenant
+            .users
+            .get(u as usize)
+            .map(|x| {
+                if x.upn
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
+                    x.upn.to_lowercase()
+                } else {
+                    x.upn.clone()
+                }
+            })
+            .unwrap_or_else(|| format!("(unknown user #{u})"))
+    }
+
+    /// How reports name a device: its id, else its position in the snapshot.
+    pub fn device_label(&self, i: usize) -> String {
+        match self.tenant.devices.get(i).and_then(|d| d.id.as_deref()) {
+            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+            _ => format!("(device #{i} without id)"),
+        }
+    }
+
+    /// Users of a group including nested groups, sorted and deduplicated. `seen` is a scratch
+    /// buffer of `groups.len()` falses, left all-false again on return so the next call can reuse
+    /// it without reallocating.
+    pub fn transitive_users(&self, group: GroupIx, seen: &mut [bool]) -> Vec<UserIx> {
+        let mut touched = Vec::new();
+        let mut stack = vec![group];
+        let mut users = Vec::new();
+        while let Some(g) = stack.pop() {
+            let Some(s) = seen.get_mut(g as usize) else {
+                continue;
+            };
+            if *s {
+                continue;
+            }
+            *s = true;
+            touched.push(g);
+            users.extend(
+                self.member_users
+                    .of(g as usize)
+                    .iter()
+                    .filter(|u| (**u as usize) < self.tenant.users.len()),
+            );
+            stack.extend_from_slice(self.member_groups.of(g as usize));
+        }
+        for g in touched {
+            if let Some(s) = seen.get_mut(g as usize) {
+                *s = false;
+            }
+        }
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+}
+
+/// Devices grouped by owner index. Devices whose owner is missing or out of range are left out
+/// (the data check reports them).
+fn devices_grouped(tenant: &Tenant) -> Grouped {
+    Grouped::build(
+        tenant.users.len(),
+        tenant
+            .devices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.owner.map(|o| (o as usize, i as u32))),
+    )
+}
+
+/// Per user: holds an enabled Intune service plan. Same rule as [`Tenant::intune_licensed`], with
+/// the common case (nothing disabled in the assignment) decided per product once instead of
+/// comparing plan names for each of a million assignments.
+fn intune_licensed(tenant: &Tenant, product_has_intune: &[bool]) -> Vec<bool> {
+    let mut out = vec![false; tenant.users.len()];
+    for a in &tenant.license_assignments {
+        if !product_has_intune
+            .get(a.product as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            continue;
+        }
+        let enabled = a.disabled_plans.is_empty()
+            || tenant.products.get(a.product as usize).is_some_and(|p| {
+                p.intune_plans().any(|plan| {
+                    !a.disabled_plans.iter().any(|d| {
+                        d.eq_ignore_ascii_case(&plan.name)
+                            || plan
+                                .id
+                                .as_deref()
+                                .is_some_and(|id| d.eq_ignore_ascii_case(id))
+                    })
+                })
+            });
+        if enabled {
+            if let Some(slot) = out.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LicenseAssignment, Product, ServicePlan};
+
+    #[test]
+    fn licensed_matches_the_model_rule() {
+        let mut t: Tenant = serde_json::from_str(include_str!(
+            "../../tests/fixtures/readiness/all-checks-tenant.json"
+        ))
+        .unwrap();
+        t.products.push(Product {
+            part_number: "BOTH".into(),
+            service_plans: vec![
+                ServicePlan {
+                    name: "INTUNE_A".into(),
+                    id: Some("c1ec4a95-1f05-45b3-a911-aa3fa01094f5".into()),
+                },
+                ServicePlan {
+                    name: "INTUNE_EDU".into(),
+                    id: None,
+                },
+            ],
+            ..Default::default()
+        });
+        let both = (t.products.len() - 1) as u32;
+        for (user, disabled) in [
+            (0, vec!["C1EC4A95-1F05-45B3-A911-AA3FA01094F5"]),
+            (1, vec!["intune_a", "INTUNE_EDU"]),
+            (2, vec!["EXCHANGE_S_ENTERPRISE"]),
+        ] {
+            t.license_assignments.push(LicenseAssignment {
+                user,
+                product: both,
+                disabled_plans: disabled.into_iter().map(String::from).collect(),
+            });
+        }
+        let r = Reference::builtin().unwrap();
+        let scope = Scope::new(&t, &r);
+        assert_eq!(scope.licensed, t.intune_licensed());
+        assert!(scope.licensed[0] && !scope.licensed[1] && scope.licensed[2]);
+    }
+}
