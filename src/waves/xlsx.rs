@@ -557,6 +557,14 @@ fn read_edited_xlsx(path: &Path) -> Result<EditedPlan> {
         let default_wave = sheet_wave(&name);
         let pinnable = default_wave.is_some() || lname == "held back" || lname == "unplaced";
         if !pinnable {
+            if lname != "already migrated" && col("UPN").is_some() {
+                // Rows on a sheet we don't know would be silently lost.
+                return Err(Error::input(
+                    "plan.edited.unknown_sheet",
+                    format!("{file}: sheet {name:?} lists users but is not a plan sheet; name it \"Wave NN\" (e.g. \"Wave 07\"), move its rows to a wave sheet, or delete it"),
+                )
+                .with_detail(json!({ "file": file, "sheet": name })));
+            }
             continue;
         }
         let Some(uc) = col("UPN") else {
