@@ -335,7 +335,7 @@ def gen_products(n, out):
             consumed[p] += 1
     rows = []
     for p, (sku, name) in S.PRODUCTS.items():
-        spare = n // 2 if p == "EMS" else n // 50
+        spare = n if p == "EMS" else n // 50  # enough Intune seats for everyone to migrate
         rows.append(f"{p},{sku},{name},{consumed[p] + spare},{consumed[p]}\r\n")
     write_lines(os.path.join(out, "products.csv"), S.PRODUCTS_HEADERS, rows, bom=False)
 

@@ -9,8 +9,9 @@ it again rewrites every file byte for byte. The files use the real export format
   groups.csv         Entra admin center "Download groups" (camelCase headers)
   group-members.csv  group members in long format: one row per (group, member); one nested group
   products.csv       the tenant's products with seats (Get-MgSubscribedSku | Export-Csv)
+  licenses.csv       per-user license assignments with disabled service plans (Graph script export)
   devices.csv        Intune admin center "All devices" export (53 columns) of the BMS devices
-  bms-policies.json  the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
+  policies.json      the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
 
 Usage: python3 examples/generate_sample.py [--out DIR] [--check]
   --check   regenerate into a temporary directory and fail if anything differs from DIR.
@@ -208,8 +209,12 @@ def build(g):
         u["licenses"] = ["ENTERPRISEPACK", "EMS"]
     for u in by_dept["Executive"]:
         u["licenses"] = ["SPE_E5", "Microsoft_365_Copilot"]
+    # An admin switched Intune off inside one Microsoft 365 E3 assignment: not Intune-licensed.
+    it[4]["disabled"] = {"SPE_E3": ["INTUNE_A"]}
     for u in by_dept["Engineering"][:6]:
         u["licenses"] = ["ENTERPRISEPACK", "VISIOCLIENT"]
+    for u in by_dept["Engineering"]:
+        u["disabled"] = {"ENTERPRISEPACK": ["YAMMER_ENTERPRISE", "SWAY"]}
     for u in by_dept["Marketing"][:9]:
         u["licenses"] = ["ENTERPRISEPACK", "FLOW_FREE"]
 
@@ -353,7 +358,8 @@ def build(g):
 
     # ---- seats: EMS E3 bought for the migration, tight but enough
     def intune_licensed(u):
-        return any(p in INTUNE_PRODUCTS for p in u["licenses"])
+        return any(p in INTUNE_PRODUCTS and "INTUNE_A" not in u.get("disabled", {}).get(p, [])
+                   for p in u["licenses"])
 
     targeted = set()
 
@@ -375,12 +381,15 @@ def build(g):
         for p in u["licenses"]:
             consumed[p] += 1
     enabled = {p: consumed[p] + SPARE.get(p, 0) for p in PRODUCTS}
+    # Someone holding an Intune product with the plan disabled needs it enabled, not a new seat.
+    need_seat = [upn for upn in to_migrate
+                 if not any(p in INTUNE_PRODUCTS for p in by_upn[upn]["licenses"])]
     free_other = sum(enabled[p] - consumed[p] for p in INTUNE_PRODUCTS if p != "EMS")
-    enabled["EMS"] = consumed["EMS"] + len(to_migrate) - free_other + EMS_MARGIN
+    enabled["EMS"] = consumed["EMS"] + len(need_seat) - free_other + EMS_MARGIN
     products = [dict(part=p, sku=PRODUCTS[p][0], name=PRODUCTS[p][1], enabled=enabled[p],
                      consumed=consumed[p]) for p in PRODUCTS]
 
-    facts = dict(to_migrate=len(to_migrate),
+    facts = dict(to_migrate=len(to_migrate), need_seat=len(need_seat),
                  seats_available=sum(enabled[p] - consumed[p] for p in INTUNE_PRODUCTS),
                  unsupported_only=sorted(unsupported_only), pilot=[u["upn"] for u in pilot])
     return users, G, devices, products, facts
@@ -486,6 +495,16 @@ def devices_rows(g, devices):
         ]
 
 
+LICENSES_HEADERS = ["UserPrincipalName", "SkuId", "SkuPartNumber", "DisabledPlans"]
+
+
+def licenses_rows(users):
+    """One row per assigned product, as a Get-MgUser/AssignedLicenses script exports them."""
+    for u in users:
+        for p in u["licenses"]:
+            yield [u["upn"], PRODUCTS[p][0], p, ";".join(u.get("disabled", {}).get(p, []))]
+
+
 def timespan(minutes):
     ticks = minutes * 60 * 10_000_000
     return {"Ticks": ticks, "Days": 0, "Hours": minutes // 60, "Milliseconds": 0,
@@ -578,7 +597,6 @@ def policies(g, G):
     }
     return {
         "bms2intune": "bms-policies", "version": 1,
-        "ExportedAt": EXPORT_DATE.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "DeviceConditionalAccessPolicy": [secure, legacy],
         "DeviceConditionalAccessRule": ca_rules,
         "DeviceConfigurationPolicy": [ios, contractors],
@@ -599,8 +617,10 @@ def generate(out):
     write_csv(os.path.join(out, "products.csv"), PRODUCTS_HEADERS,
               [[p["part"], p["sku"], p["name"], p["enabled"], p["consumed"]] for p in products],
               bom=False, quote_all=True)
+    write_csv(os.path.join(out, "licenses.csv"), LICENSES_HEADERS, list(licenses_rows(users)),
+              bom=False, quote_all=True)
     write_csv(os.path.join(out, "devices.csv"), DEVICES_HEADERS, list(devices_rows(g, devices)))
-    with open(os.path.join(out, "bms-policies.json"), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(out, "policies.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(policies(g, G), f, indent=2, ensure_ascii=False)
         f.write("\n")
     stats = dict(users=len(users), groups=len(G),

@@ -763,7 +763,7 @@ fn workbook(path: &Path) {
     d.write_with_format(
         1,
         5,
-        &ExcelDateTime::parse_from_str("2026-11-20 08:15").unwrap(),
+        ExcelDateTime::parse_from_str("2026-11-20 08:15").unwrap(),
         &date,
     )
     .unwrap();
@@ -791,7 +791,7 @@ fn workbook(path: &Path) {
     p.write_with_format(
         1,
         6,
-        &ExcelDateTime::parse_from_str("00:15:00").unwrap(),
+        ExcelDateTime::parse_from_str("00:15:00").unwrap(),
         &time,
     )
     .unwrap();
@@ -807,7 +807,7 @@ fn excel_workbook_with_title_rows_and_several_sheets() {
     let book = dir.join("tenant.xlsx");
     workbook(&book);
     let ws = dir.join("w");
-    let r = import(&ws, &[book.clone()], &[]);
+    let r = import(&ws, std::slice::from_ref(&book), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = by_file(&r.json);
     assert_eq!(counts(&f["tenant.xlsx [Users]"]), ("users".into(), 3, 1, 2));
@@ -870,9 +870,9 @@ fn excel_workbook_with_title_rows_and_several_sheets() {
         serde_json::json!(["a1b2c3d4-0000-4000-8000-00000000e001"])
     );
     // --sheet reads one sheet only; an unknown sheet is an error naming the sheets.
-    let r = import(&ws, &[book.clone()], &["--sheet", "users"]);
+    let r = import(&ws, std::slice::from_ref(&book), &["--sheet", "users"]);
     assert_eq!(r.json["files"].as_array().unwrap().len(), 1);
-    let r = import(&ws, &[book.clone()], &["--sheet", "Nope"]);
+    let r = import(&ws, std::slice::from_ref(&book), &["--sheet", "Nope"]);
     assert_eq!(r.json["error"]["code"], "import.xlsx.no_sheet");
     assert!(r.json["error"]["message"]
         .as_str()
@@ -1040,7 +1040,7 @@ fn blank_templates_are_recognised() {
     assert_eq!(csvs.len(), 8);
     let ws = tmp("blank");
     for p in &csvs {
-        let r = import(&ws, &[p.clone()], &[]);
+        let r = import(&ws, std::slice::from_ref(p), &[]);
         assert_eq!(r.code, 0, "{}: {}", p.display(), r.stderr);
         let kind = p.file_stem().unwrap().to_string_lossy().to_string();
         assert_eq!(

@@ -170,7 +170,7 @@ impl PlanRows {
     pub fn finish(&mut self, b: &mut Builder) {
         for &(pin, pos) in &self.named_pins {
             if let Some(p) = b.t.pins.get_mut(pin) {
-                p.wave = Some(self.max_wave + 1 + pos as u32);
+                p.wave = Some(self.max_wave.saturating_add(1).saturating_add(pos as u32));
             }
         }
     }

@@ -76,7 +76,7 @@ pub fn setting(name: &str) -> Option<(&'static str, SettingType)> {
 
 fn ignored(name: &str) -> bool {
     let l = name.to_lowercase();
-    settings().ignore.iter().any(|i| *i == l)
+    settings().ignore.contains(&l)
 }
 
 /// Normalises one setting value; `Ok(None)` = not configured.
@@ -132,10 +132,11 @@ pub fn normalise(ty: SettingType, v: &Value) -> Result<Option<Value>, String> {
                     .iter()
                     .any(|k| member(o, k).is_some());
                 any.then(|| {
-                    part("Days") * 86_400
-                        + part("Hours") * 3600
-                        + part("Minutes") * 60
-                        + part("Seconds")
+                    part("Days")
+                        .saturating_mul(86_400)
+                        .saturating_add(part("Hours").saturating_mul(3600))
+                        .saturating_add(part("Minutes").saturating_mul(60))
+                        .saturating_add(part("Seconds"))
                 })
             };
             match secs {
@@ -325,6 +326,7 @@ fn target_groups(v: Option<&Value>, b: &Builder) -> Result<Vec<String>, String> 
 
 impl PolicyCollector {
     /// One JSON object of a cmdlet's output. `index` is its 1-based position in the array.
+    #[allow(clippy::too_many_arguments)]
     pub fn object(
         &mut self,
         o: &Map<String, Value>,

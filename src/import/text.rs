@@ -38,7 +38,20 @@ impl Hasher for FastHasher {
         self.write_u64(i as u64);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // murmur3 fmix64: the multiply-rotate state alone leaves the low bits (the bucket index)
+        // nearly constant for keys sharing a suffix such as `@contoso.com`.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+impl FastHasher {
+    pub fn with_seed(seed: u64) -> FastHasher {
+        FastHasher(seed)
     }
 }
 
@@ -90,7 +103,24 @@ pub fn opt(s: &str) -> Option<&str> {
 
 /// Parses a boolean as exports and admins write it (English and common European words).
 pub fn parse_bool(s: &str) -> Option<bool> {
-    let n = norm(s);
+    let t = clean(s);
+    // Fast path without allocating: the common spellings.
+    for (w, v) in [
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+        ("1", true),
+        ("0", false),
+    ] {
+        if t.eq_ignore_ascii_case(w) {
+            return Some(v);
+        }
+    }
+    if t.len() > 12 {
+        return None;
+    }
+    let n = norm(t);
     match n.as_str() {
         "true" | "yes" | "y" | "1" | "ja" | "j" | "oui" | "si" | "sí" | "sim" | "wahr" | "x"
         | "enabled" | "on" | "vrai" => Some(true),
@@ -126,7 +156,7 @@ pub fn parse_guid(s: &str) -> Option<String> {
 
 /// Formats a duration in days (Excel duration cell) as `[d.]hh:mm:ss`.
 pub fn duration_days_to_timespan(value: f64) -> String {
-    if !value.is_finite() || value < 0.0 || value > 1e7 {
+    if !value.is_finite() || !(0.0..=1e7).contains(&value) {
         return String::new();
     }
     let total = (value * 86_400.0).round() as i64;
@@ -173,7 +203,8 @@ pub fn parse_timespan(s: &str) -> Option<i64> {
     if !(0..60).contains(&sec) {
         return None;
     }
-    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+    days.checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + sec)
 }
 
 fn num(s: &str) -> Option<u32> {
@@ -378,6 +409,7 @@ mod tests {
         assert_eq!(parse_timespan("1.02:00:00"), Some(93600));
         assert_eq!(parse_timespan("0:5"), Some(300));
         assert_eq!(parse_timespan("25:00:00"), None);
+        assert_eq!(parse_timespan("99999999999999999.00:00:00"), None);
         assert_eq!(number_text(4915112345678.0), "4915112345678");
         assert_eq!(number_text(0.1), "0.1");
         assert_eq!(parse_count("1 000"), Some(1000));

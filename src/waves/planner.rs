@@ -7,8 +7,10 @@
 //! list (readiness blockers), the already-migrated list (already Intune-licensed) or the unplaced
 //! list (no free Intune seat left).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -178,10 +180,11 @@ pub struct SeatSummary {
     pub available: Option<u64>,
     /// Where `available` came from.
     pub source: String,
-    /// Seats the plan uses (users in waves, pilot included).
+    /// Free seats the plan uses (users in waves, pilot included, except those who only need the
+    /// Intune plan enabled).
     pub planned: u64,
-    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included), the
-    /// same definition as readiness's `seats.needed`.
+    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included) minus
+    /// those who only need the Intune plan enabled; the same definition as readiness's `seats.needed`.
     pub needed: u64,
     /// `needed − available` when positive.
     pub shortfall: Option<u64>,
@@ -201,6 +204,10 @@ pub struct PlanTotals {
     pub devices_planned: u64,
     /// BMS devices with no known owner: licensing never moves them; support must re-enroll them.
     pub devices_without_user: u64,
+    /// Planned users who hold a product with Intune whose Intune plan is disabled: enabling the
+    /// plan licenses them without a free seat.
+    #[serde(default)]
+    pub plan_enable_only: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -378,31 +385,101 @@ fn resolve_group(
     }
 }
 
-/// Transitive users of several groups at once (a user is marked once).
-fn closure_users(
-    tenant: &Tenant,
-    direct: &[(Vec<UserIx>, Vec<GroupIx>)],
-    roots: &[GroupIx],
-    mark: &mut [bool],
-) {
-    let mut seen = vec![false; tenant.groups.len()];
-    let mut stack: Vec<GroupIx> = roots.to_vec();
-    while let Some(g) = stack.pop() {
-        let Some(s) = seen.get_mut(g as usize) else {
-            continue;
-        };
-        if *s {
-            continue;
+/// Direct memberships in compressed form (one array per kind, offsets per group): no per-group
+/// allocation, so a hundred thousand groups cost two vectors.
+struct Members {
+    user_start: Vec<usize>,
+    users: Vec<UserIx>,
+    group_start: Vec<usize>,
+    groups: Vec<GroupIx>,
+}
+
+impl Members {
+    fn new(t: &Tenant) -> Members {
+        let g = t.groups.len();
+        let (mut uc, mut gc) = (vec![0usize; g + 1], vec![0usize; g + 1]);
+        for m in &t.memberships {
+            let gi = m.group as usize;
+            if gi >= g {
+                continue;
+            }
+            match m.member {
+                Member::User(_) => uc[gi + 1] += 1,
+                Member::Group(_) => gc[gi + 1] += 1,
+            }
         }
-        *s = true;
-        if let Some((users, groups)) = direct.get(g as usize) {
-            for &u in users {
-                if let Some(m) = mark.get_mut(u as usize) {
-                    *m = true;
+        for i in 0..g {
+            uc[i + 1] += uc[i];
+            gc[i + 1] += gc[i];
+        }
+        let mut users = vec![0; uc[g]];
+        let mut groups = vec![0; gc[g]];
+        let (mut ucur, mut gcur) = (uc.clone(), gc.clone());
+        for m in &t.memberships {
+            let gi = m.group as usize;
+            if gi >= g {
+                continue;
+            }
+            match m.member {
+                Member::User(u) => {
+                    users[ucur[gi]] = u;
+                    ucur[gi] += 1;
+                }
+                Member::Group(x) => {
+                    groups[gcur[gi]] = x;
+                    gcur[gi] += 1;
                 }
             }
-            stack.extend_from_slice(groups);
         }
+        Members {
+            user_start: uc,
+            users,
+            group_start: gc,
+            groups,
+        }
+    }
+
+    fn direct_users(&self, g: GroupIx) -> &[UserIx] {
+        let g = g as usize;
+        match (self.user_start.get(g), self.user_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.users.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    fn direct_groups(&self, g: GroupIx) -> &[GroupIx] {
+        let g = g as usize;
+        match (self.group_start.get(g), self.group_start.get(g + 1)) {
+            (Some(&a), Some(&b)) => self.groups.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Calls `f` for every user of `roots` and their nested groups (a user may come more than
+    /// once); cycles are walked once.
+    fn for_each_user(&self, roots: &[GroupIx], mut f: impl FnMut(UserIx)) {
+        let mut seen = vec![false; self.user_start.len().saturating_sub(1)];
+        let mut stack: Vec<GroupIx> = roots.to_vec();
+        while let Some(g) = stack.pop() {
+            let Some(s) = seen.get_mut(g as usize) else {
+                continue;
+            };
+            if *s {
+                continue;
+            }
+            *s = true;
+            self.direct_users(g).iter().for_each(|&u| f(u));
+            stack.extend_from_slice(self.direct_groups(g));
+        }
+    }
+
+    /// Marks every user of `roots` (transitively).
+    fn mark(&self, roots: &[GroupIx], mark: &mut [bool]) {
+        self.for_each_user(roots, |u| {
+            if let Some(m) = mark.get_mut(u as usize) {
+                *m = true;
+            }
+        });
     }
 }
 
@@ -410,6 +487,8 @@ fn closure_users(
 /// O(log waves).
 struct RoomTree {
     size: usize,
+    /// Leaves in use (waves 0..len); the padding leaves hold 0.
+    len: usize,
     t: Vec<u64>,
 }
 
@@ -423,7 +502,17 @@ impl RoomTree {
         for i in (1..size).rev() {
             t[i] = t[2 * i].max(t[2 * i + 1]);
         }
-        RoomTree { size, t }
+        RoomTree {
+            size,
+            len: leaves.len(),
+            t,
+        }
+    }
+    /// More waves, each with `fill` room.
+    fn grow(&mut self, new_len: usize, fill: u64) {
+        let mut leaves: Vec<u64> = (0..self.len).map(|i| self.get(i)).collect();
+        leaves.resize(new_len.max(self.len), fill);
+        *self = RoomTree::new(&leaves);
     }
     fn get(&self, i: usize) -> u64 {
         self.t.get(self.size + i).copied().unwrap_or(0)
@@ -456,9 +545,11 @@ impl RoomTree {
     }
 }
 
+/// A cohesion unit (or part of one): a run of `flat` members, in UPN order.
 struct Unit {
     rank: u32,
-    users: Vec<UserIx>,
+    start: usize,
+    len: usize,
     devices: u64,
     /// Tie-break: position of the first member in UPN order.
     first: u32,
@@ -577,8 +668,39 @@ pub fn free_seats(tenant: &Tenant, override_seats: Option<u64>) -> (Option<u64>,
     )
 }
 
+/// Wall-clock time per planner phase, for the bench harness (never written into the plan).
+#[derive(Debug)]
+pub struct Laps {
+    last: Instant,
+    pub phases: Vec<(&'static str, u64)>,
+}
+
+impl Default for Laps {
+    fn default() -> Self {
+        Laps {
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+}
+
+impl Laps {
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.phases
+            .push((phase, now.duration_since(self.last).as_millis() as u64));
+        self.last = now;
+    }
+}
+
 /// Plans the waves.
 pub fn plan(input: &PlanInput) -> Result<WavePlan> {
+    plan_timed(input, &mut Laps::default())
+}
+
+/// [`plan`], recording how long each phase took.
+pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
+    laps.last = Instant::now();
     let t = input.tenant;
     let o = input.options;
     validate_options(o)?;
@@ -592,8 +714,23 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
                 .map(|id| (id.trim().to_lowercase(), i as GroupIx))
         })
         .collect();
-    let direct = t.direct_members();
+    let direct = Members::new(t);
     let licensed = t.intune_licensed();
+    // Users holding a product that includes Intune with the Intune plan disabled: enabling the plan
+    // in their existing assignment licenses them without taking a free seat (as readiness counts).
+    let mut plan_disabled = vec![false; n];
+    for a in &t.license_assignments {
+        let has_intune = t
+            .products
+            .get(a.product as usize)
+            .is_some_and(|p| p.includes_intune());
+        if has_intune && !licensed.get(a.user as usize).copied().unwrap_or(true) {
+            if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
+    let takes_seat = |u: UserIx| !plan_disabled.get(u as usize).copied().unwrap_or(false);
     let mut notes: Vec<Note> = Vec::new();
     let mut violations: Vec<Violation> = Vec::new();
     let note = |notes: &mut Vec<Note>, code: &str, message: String| {
@@ -616,10 +753,12 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         note(&mut notes, "devices.without_user", format!("{devices_without_user} BMS devices have no known owner; licensing never moves them, support must re-enroll them"));
     }
 
+    laps.mark("devices");
     // Users in groups targeted by BMS policies (transitively).
     let mut targeted_groups: BTreeSet<GroupIx> = BTreeSet::new();
     let mut unresolved: BTreeSet<String> = BTreeSet::new();
-    for p in &t.policies {
+    // Enabled policies only, as readiness counts them: a disabled policy protects nobody.
+    for p in t.policies.iter().filter(|p| p.enabled) {
         for g in &p.target_groups {
             let k = g.trim().to_lowercase();
             let by_name = || {
@@ -644,8 +783,9 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     }
     let roots: Vec<GroupIx> = targeted_groups.iter().copied().collect();
     let mut in_target = vec![false; n];
-    closure_users(t, &direct, &roots, &mut in_target);
+    direct.mark(&roots, &mut in_target);
 
+    laps.mark("targets");
     // Pins: last one per user wins (sources are ordered); wave 0 pins need a pilot.
     let mut pin_of = vec![NONE; n];
     let mut pin_src: HashMap<UserIx, &str> = HashMap::new();
@@ -679,30 +819,72 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         for name in &o.pilot_groups {
             roots.push(resolve_group(t, &by_id, "pilot", name)?);
         }
-        closure_users(t, &direct, &roots, &mut in_pilot);
+        direct.mark(&roots, &mut in_pilot);
+    }
+
+    // Lower-case UPNs (borrowed when already lower-case) and the UPN order, for stable tie-breaks
+    // and sorted output.
+    let upns: Vec<Cow<str>> = t
+        .users
+        .iter()
+        .map(|u| {
+            if !u.upn.is_ascii() || u.upn.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(u.upn.to_lowercase())
+            } else {
+                Cow::Borrowed(u.upn.as_str())
+            }
+        })
+        .collect();
+    laps.mark("upns");
+    let mut by_upn: Vec<UserIx> = (0..n as UserIx).collect();
+    if !upns.windows(2).all(|w| w[0] <= w[1]) {
+        by_upn.sort_unstable_by(|a, b| upns[*a as usize].cmp(&upns[*b as usize]).then(a.cmp(b)));
+    }
+    laps.mark("sort_upns");
+    let find_upn = |f: &str| -> Option<usize> {
+        by_upn
+            .binary_search_by(|u| upns[*u as usize].as_ref().cmp(f))
+            .ok()
+            .and_then(|p| by_upn.get(p))
+            .map(|u| *u as usize)
+    };
+    // Readiness facts per user (the fact lists are small: look each one up).
+    let mut no_location = vec![false; n];
+    let mut unsupported = vec![false; n];
+    let mut unknown_facts = 0usize;
+    for (list, flags) in [
+        (&input.facts.no_usage_location, &mut no_location),
+        (&input.facts.unsupported_only, &mut unsupported),
+    ] {
+        for f in list {
+            match find_upn(f) {
+                Some(i) => flags[i] = true,
+                None => unknown_facts += 1,
+            }
+        }
+    }
+    if unknown_facts > 0 {
+        note(&mut notes, "readiness.unknown_users", format!("readiness.json names {unknown_facts} users that are not in the tenant snapshot; run `bms2intune readiness` again after importing"));
     }
 
     // Status of every user.
     let mut status = vec![Status::Out; n];
-    let mut upns: Vec<String> = Vec::with_capacity(n);
     let mut pilot_not_bms = 0u64;
     let mut unsupported_planned = 0u64;
-    for (i, u) in t.users.iter().enumerate() {
-        let upn = u.upn.to_lowercase();
+    for i in 0..n {
         let pinned = pin_of[i] != NONE;
         let bms = dev_count[i] > 0 || in_target[i] || pinned;
         if !bms {
             if in_pilot[i] {
                 pilot_not_bms += 1;
             }
-            upns.push(upn);
             continue;
         }
         status[i] = if licensed.get(i).copied().unwrap_or(false) {
             Status::Licensed
-        } else if input.facts.no_usage_location.contains(&upn) {
+        } else if no_location[i] {
             Status::HeldNoUsageLocation
-        } else if input.facts.unsupported_only.contains(&upn) {
+        } else if unsupported[i] {
             if o.skip_unsupported {
                 Status::HeldUnsupported
             } else {
@@ -712,7 +894,6 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         } else {
             Status::Free
         };
-        upns.push(upn);
     }
     if pilot_not_bms > 0 {
         note(&mut notes, "pilot.members_not_bms", format!("{pilot_not_bms} pilot group members have no BMS device and are in no BMS-targeted group; they are not planned"));
@@ -720,25 +901,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     if unsupported_planned > 0 {
         note(&mut notes, "users.unsupported_only_planned", format!("{unsupported_planned} users have only devices Intune does not support; they are planned anyway (pass --skip-unsupported to hold them back)"));
     }
-    // UPN order, for stable unit tie-breaks and sorted output.
-    let mut by_upn: Vec<UserIx> = (0..n as UserIx).collect();
-    if !upns.windows(2).all(|w| w[0] <= w[1]) {
-        by_upn.sort_unstable_by(|a, b| upns[*a as usize].cmp(&upns[*b as usize]).then(a.cmp(b)));
-    }
-    let unknown_facts = input
-        .facts
-        .no_usage_location
-        .iter()
-        .chain(input.facts.unsupported_only.iter())
-        .filter(|f| {
-            by_upn
-                .binary_search_by(|u| upns[*u as usize].as_str().cmp(f.as_str()))
-                .is_err()
-        })
-        .count();
-    if unknown_facts > 0 {
-        note(&mut notes, "readiness.unknown_users", format!("readiness.json names {unknown_facts} users that are not in the tenant snapshot; run `bms2intune readiness` again after importing"));
-    }
+    laps.mark("status");
     let mut upn_rank = vec![0u32; n];
     for (r, &u) in by_upn.iter().enumerate() {
         upn_rank[u as usize] = r as u32;
@@ -755,6 +918,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     let wave_cap = o.wave_size;
     let dev_cap = o.max_devices.unwrap_or(u64::MAX);
 
+    laps.mark("status_notes");
     // Place pinned users and the pilot, in wave then UPN order; they use seats first.
     let mut wave_of = vec![NONE; n];
     let mut pinned_flag = vec![false; n];
@@ -775,7 +939,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
                 violations.push(Violation {
                     code: "pin.held_back".into(),
                     message: format!("{} is pinned to wave {wave} but is held back ({}); fix that first, the user stays held back", upns[i], if status[i] == Status::HeldNoUsageLocation { "no usage location" } else { "only unsupported devices" }),
-                    upn: Some(upns[i].clone()),
+                    upn: Some(upns[i].to_string()),
                     wave: Some(wave),
                     source: pin_src.get(&u).map(|s| s.to_string()),
                 });
@@ -795,7 +959,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         status[u as usize] = Status::Placed(w);
         wave_of[u as usize] = w;
         pinned_flag[u as usize] = pin_of[u as usize] != NONE;
-        seats_used += 1;
+        seats_used += takes_seat(u) as u64;
     }
     let pilot_count = fixed.iter().filter(|f| f.0 == 0).count() as u64;
     if !o.no_pilot && pilot_count == 0 {
@@ -816,9 +980,11 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
 
     // Per-wave room after pins.
     let mut fixed_users: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut fixed_seats: BTreeMap<u32, u64> = BTreeMap::new();
     let mut fixed_devs: BTreeMap<u32, u64> = BTreeMap::new();
     for &(w, _, u) in &fixed {
         *fixed_users.entry(w).or_default() += 1;
+        *fixed_seats.entry(w).or_default() += takes_seat(u) as u64;
         *fixed_devs.entry(w).or_default() += dev_count[u as usize] as u64;
     }
     for (&w, &c) in &fixed_users {
@@ -849,7 +1015,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     }
     if let Some(avail) = available {
         let mut cum = 0u64;
-        for (&w, &c) in &fixed_users {
+        for (&w, &c) in &fixed_seats {
             cum += c;
             if cum > avail {
                 violations.push(Violation {
@@ -864,6 +1030,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         }
     }
 
+    laps.mark("pins");
     // Cohesion units over the free users.
     let order = o
         .order
@@ -881,11 +1048,11 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
                 for (pos, v) in spec.values.iter().enumerate() {
                     let g = resolve_group(t, &by_id, "order", v)?;
                     order_groups.push(g);
-                    for u in t.transitive_users(&direct, g) {
+                    direct.for_each_user(&[g], |u| {
                         if let Some(r) = rank.get_mut(u as usize) {
                             *r = (*r).min(pos as u32);
                         }
-                    }
+                    });
                 }
             }
             _ => {
@@ -960,6 +1127,8 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             }
             _ => {
                 let mut label_of_key: HashMap<String, u32> = HashMap::new();
+                // Most users share a handful of spellings: look those up without allocating.
+                let mut label_of_raw: HashMap<&str, u32> = HashMap::new();
                 for &u in &by_upn {
                     let i = u as usize;
                     if status[i] != Status::Free {
@@ -974,6 +1143,10 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
                     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
                         continue;
                     };
+                    if let Some(l) = label_of_raw.get(raw) {
+                        unit_of[i] = *l;
+                        continue;
+                    }
                     let key = raw.to_lowercase();
                     let l = match label_of_key.get(&key) {
                         Some(l) => *l,
@@ -990,105 +1163,168 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
                             l
                         }
                     };
+                    label_of_raw.insert(raw, l);
                     unit_of[i] = l;
                 }
             }
         }
     }
 
-    let mut units: Vec<Unit> = Vec::new();
-    let mut keyed: Vec<Option<usize>> = vec![None; labels.len()];
+    // Units as runs of one flat member array: singletons first come first, keyed units get a
+    // reserved run each; members land in UPN order.
+    struct Acc {
+        rank: u32,
+        len: usize,
+        devices: u64,
+        first: u32,
+        start: usize,
+    }
+    let mut acc: Vec<Option<Acc>> = (0..labels.len()).map(|_| None).collect();
+    let mut singles = 0usize;
     for &u in &by_upn {
         let i = u as usize;
         if status[i] != Status::Free {
             continue;
         }
-        let d = dev_count[i] as u64;
         match unit_of[i] {
-            NONE => units.push(Unit {
-                rank: rank[i],
-                users: vec![u],
-                devices: d,
-                first: upn_rank[i],
-                label: None,
-            }),
+            NONE => singles += 1,
             l => {
-                let slot = &mut keyed[l as usize];
-                let ux = match slot {
-                    Some(x) => *x,
-                    None => {
-                        units.push(Unit {
-                            rank: rank[i],
-                            users: Vec::new(),
-                            devices: 0,
-                            first: upn_rank[i],
-                            label: Some(l as usize),
-                        });
-                        *slot = Some(units.len() - 1);
-                        units.len() - 1
-                    }
-                };
-                let unit = &mut units[ux];
-                unit.users.push(u);
-                unit.devices += d;
-                unit.rank = unit.rank.min(rank[i]);
+                let slot = &mut acc[l as usize];
+                let a = slot.get_or_insert(Acc {
+                    rank: rank[i],
+                    len: 0,
+                    devices: 0,
+                    first: upn_rank[i],
+                    start: 0,
+                });
+                a.len += 1;
+                a.devices += dev_count[i] as u64;
+                a.rank = a.rank.min(rank[i]);
             }
         }
     }
+    let mut next = singles;
+    for a in acc.iter_mut().flatten() {
+        a.start = next;
+        next += a.len;
+    }
+    let mut flat: Vec<UserIx> = vec![0; next];
+    let mut cursor: Vec<usize> = acc
+        .iter()
+        .map(|a| a.as_ref().map(|a| a.start).unwrap_or(0))
+        .collect();
+    let mut units: Vec<Unit> = Vec::with_capacity(singles + labels.len());
+    let mut single_at = 0usize;
+    for &u in &by_upn {
+        let i = u as usize;
+        if status[i] != Status::Free {
+            continue;
+        }
+        match unit_of[i] {
+            NONE => {
+                flat[single_at] = u;
+                units.push(Unit {
+                    rank: rank[i],
+                    start: single_at,
+                    len: 1,
+                    devices: dev_count[i] as u64,
+                    first: upn_rank[i],
+                    label: None,
+                });
+                single_at += 1;
+            }
+            l => {
+                let c = &mut cursor[l as usize];
+                flat[*c] = u;
+                *c += 1;
+            }
+        }
+    }
+    for (l, a) in acc.iter().enumerate() {
+        if let Some(a) = a {
+            units.push(Unit {
+                rank: a.rank,
+                start: a.start,
+                len: a.len,
+                devices: a.devices,
+                first: a.first,
+                label: Some(l),
+            });
+        }
+    }
+    let members_of = |u: &Unit| -> &[UserIx] { flat.get(u.start..u.start + u.len).unwrap_or(&[]) };
 
+    laps.mark("units");
     // Split units bigger than a wave: members in UPN order, cut when users or devices are full.
     let mut split_parts: Vec<(usize, Vec<usize>)> = Vec::new(); // (label, unit indexes)
     let mut all_units: Vec<Unit> = Vec::with_capacity(units.len());
     for unit in units {
-        if (unit.users.len() as u64) <= wave_cap && unit.devices <= dev_cap {
+        if (unit.len as u64) <= wave_cap && unit.devices <= dev_cap {
             all_units.push(unit);
             continue;
         }
-        let mut parts = Vec::new();
-        let mut cur: Vec<UserIx> = Vec::new();
-        let mut cur_dev = 0u64;
-        for &u in &unit.users {
-            let d = dev_count[u as usize] as u64;
-            if !cur.is_empty() && ((cur.len() as u64) >= wave_cap || cur_dev + d > dev_cap) {
-                parts.push((std::mem::take(&mut cur), cur_dev));
-                cur_dev = 0;
-            }
-            cur.push(u);
-            cur_dev += d;
-        }
-        if !cur.is_empty() {
-            parts.push((cur, cur_dev));
-        }
         let mut idxs = Vec::new();
-        for (users, devices) in parts {
-            let first = users.first().map(|u| upn_rank[*u as usize]).unwrap_or(0);
+        let (mut part_start, mut part_len, mut part_dev) = (unit.start, 0usize, 0u64);
+        let members = members_of(&unit);
+        for (k, &u) in members.iter().enumerate() {
+            let d = dev_count[u as usize] as u64;
+            if part_len > 0 && ((part_len as u64) >= wave_cap || part_dev + d > dev_cap) {
+                idxs.push(all_units.len());
+                all_units.push(Unit {
+                    rank: unit.rank,
+                    start: part_start,
+                    len: part_len,
+                    devices: part_dev,
+                    first: members
+                        .get(part_start - unit.start)
+                        .map(|u| upn_rank[*u as usize])
+                        .unwrap_or(0),
+                    label: unit.label,
+                });
+                part_start = unit.start + k;
+                part_len = 0;
+                part_dev = 0;
+            }
+            part_len += 1;
+            part_dev += d;
+        }
+        if part_len > 0 {
             idxs.push(all_units.len());
             all_units.push(Unit {
                 rank: unit.rank,
-                users,
-                devices,
-                first,
+                start: part_start,
+                len: part_len,
+                devices: part_dev,
+                first: members
+                    .get(part_start - unit.start)
+                    .map(|u| upn_rank[*u as usize])
+                    .unwrap_or(0),
                 label: unit.label,
             });
         }
-        let label_ix = unit.label.unwrap_or(usize::MAX);
-        if label_ix == usize::MAX {
-            // A single user with more devices than --max-devices: a wave of their own.
-            if let Some(&u) = unit.users.first() {
-                note(&mut notes, "wave.user_over_max_devices", format!("{} has {} devices, more than --max-devices {dev_cap}; placed in a wave of their own", upns[u as usize], unit.devices));
+        match unit.label {
+            Some(l) => split_parts.push((l, idxs)),
+            None => {
+                // A single user with more devices than --max-devices: a wave of their own.
+                if let Some(&u) = members.first() {
+                    note(&mut notes, "wave.user_over_max_devices", format!("{} has {} devices, more than --max-devices {dev_cap}; placed in a wave of their own", upns[u as usize], unit.devices));
+                }
             }
-            continue;
         }
-        split_parts.push((label_ix, idxs));
     }
 
+    laps.mark("splits");
     // First-fit decreasing in stable order: priority rank, then bigger units first.
     let mut order_ix: Vec<usize> = (0..all_units.len()).collect();
     order_ix.sort_unstable_by_key(|&i| {
         let u = &all_units[i];
-        (u.rank, Reverse(u.users.len()), Reverse(u.devices), u.first)
+        (u.rank, Reverse(u.len), Reverse(u.devices), u.first)
     });
-    let slots = max_fixed_wave as usize + all_units.len() + 2;
+    // Start with about the waves the free users need and grow on demand: a small tree is fast.
+    let hard_max = max_fixed_wave as usize + all_units.len() + 2;
+    let free_users = flat.len() as u64;
+    let slots = (max_fixed_wave as usize + 2 + 2 * free_users.div_ceil(wave_cap) as usize + 1)
+        .min(hard_max);
     let mut room: Vec<u64> = vec![wave_cap; slots];
     let mut dev_room: Vec<u64> = vec![dev_cap; slots];
     if let Some(r) = room.first_mut() {
@@ -1109,10 +1345,11 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     let mut unit_wave = vec![NONE; all_units.len()];
     for &ui in &order_ix {
         let unit = &all_units[ui];
-        let need = unit.users.len() as u64;
+        let need = unit.len as u64;
+        let need_seats = members_of(unit).iter().filter(|u| takes_seat(**u)).count() as u64;
         if let Some(left) = seats_left {
-            if need > left {
-                for &u in &unit.users {
+            if need_seats > left {
+                for &u in members_of(unit) {
                     status[u as usize] = Status::NoSeat;
                 }
                 continue;
@@ -1123,7 +1360,12 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             match tree.first_at_least(lo, need) {
                 Some(w) if dev_room.get(w).copied().unwrap_or(0) >= unit.devices => break Some(w),
                 Some(w) => lo = w + 1,
-                None => break None,
+                None if tree.len >= hard_max => break None,
+                None => {
+                    let new_len = (tree.len * 2).clamp(tree.len + 1, hard_max);
+                    tree.grow(new_len, wave_cap);
+                    dev_room.resize(new_len, dev_cap);
+                }
             }
         };
         let Some(w) = placed else {
@@ -1138,15 +1380,16 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             *r = r.saturating_sub(unit.devices);
         }
         if let Some(l) = seats_left.as_mut() {
-            *l -= need;
+            *l -= need_seats;
         }
         unit_wave[ui] = w as u32;
-        for &u in &unit.users {
+        for &u in members_of(unit) {
             status[u as usize] = Status::Placed(w as u32);
             wave_of[u as usize] = w as u32;
         }
     }
 
+    laps.mark("first_fit");
     // Splits report.
     let mut splits: Vec<Split> = split_parts
         .iter()
@@ -1160,7 +1403,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             waves.dedup();
             Split {
                 unit: labels.get(*l).cloned().unwrap_or_default(),
-                users: idxs.iter().map(|&i| all_units[i].users.len() as u64).sum(),
+                users: idxs.iter().map(|&i| all_units[i].len as u64).sum(),
                 waves,
             }
         })
@@ -1190,6 +1433,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         }
     }
 
+    laps.mark("members");
     // Groups touched: policy targets, pilot groups, priority groups and cohesion groups.
     let mut tracked: BTreeSet<GroupIx> = targeted_groups.clone();
     if !o.no_pilot {
@@ -1206,14 +1450,14 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             .map(|g| g.display_name.as_str())
             .unwrap_or("");
         let mut hit = vec![false; count];
-        for u in t.transitive_users(&direct, g) {
+        direct.for_each_user(&[g], |u| {
             let w = wave_of.get(u as usize).copied().unwrap_or(NONE);
             if w != NONE && w >= first {
                 if let Some(h) = hit.get_mut((w - first) as usize) {
                     *h = true;
                 }
             }
-        }
+        });
         for (i, h) in hit.iter().enumerate() {
             if *h {
                 touched[i].insert(name);
@@ -1234,6 +1478,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         }
     }
 
+    laps.mark("groups_touched");
     // Dates.
     let mut calendar = Calendar {
         business_days: !o.calendar_days,
@@ -1351,6 +1596,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         };
     }
 
+    laps.mark("dates");
     // Build waves.
     let all_platforms = [
         Platform::Ios,
@@ -1362,24 +1608,32 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     ];
     let mut waves = Vec::with_capacity(count);
     // Devices per wave and platform, in one pass over the devices.
-    let mut wave_devices: Vec<BTreeMap<String, u64>> = vec![
-        all_platforms
-            .iter()
-            .map(|p| (p.as_str().to_string(), 0))
-            .collect();
-        count
-    ];
+    let slot = |p: Platform| all_platforms.iter().position(|x| *x == p).unwrap_or(0);
+    let mut per_wave = vec![[0u64; 6]; count];
     for d in &t.devices {
         let w = d
             .owner
             .and_then(|o| wave_of.get(o as usize).copied())
             .unwrap_or(NONE);
         if w != NONE && w >= first {
-            if let Some(m) = wave_devices.get_mut((w - first) as usize) {
-                *m.entry(d.platform.as_str().to_string()).or_default() += 1;
+            if let Some(c) = per_wave
+                .get_mut((w - first) as usize)
+                .and_then(|m| m.get_mut(slot(d.platform)))
+            {
+                *c += 1;
             }
         }
     }
+    let wave_devices: Vec<BTreeMap<String, u64>> = per_wave
+        .iter()
+        .map(|c| {
+            all_platforms
+                .iter()
+                .zip(c.iter())
+                .map(|(p, n)| (p.as_str().to_string(), *n))
+                .collect()
+        })
+        .collect();
     let mut devices_planned = 0u64;
     for (i, users) in members.iter().enumerate() {
         let w = first + i as u32;
@@ -1404,10 +1658,14 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
             devices,
             groups_touched: touched[i].iter().map(|s| s.to_string()).collect(),
             pinned: users.iter().filter(|u| pinned_flag[**u as usize]).count() as u64,
-            users: users.iter().map(|u| upns[*u as usize].clone()).collect(),
+            users: users
+                .iter()
+                .map(|u| upns[*u as usize].to_string())
+                .collect(),
         });
     }
 
+    laps.mark("waves");
     // Steps.
     let mut steps = Vec::new();
     let date_of = |w: u32| -> Option<String> {
@@ -1465,24 +1723,24 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         let upn = &upns[i];
         match status[i] {
             Status::Out => continue,
-            Status::Licensed => already_migrated.push(upn.clone()),
+            Status::Licensed => already_migrated.push(upn.to_string()),
             Status::HeldNoUsageLocation => held_back.push(HeldBack {
-                upn: upn.clone(),
+                upn: upn.to_string(),
                 code: "user.no_usage_location".into(),
                 reason: "no usage location: an Intune license can't be assigned until usageLocation is set (readiness finding user.no_usage_location)".into(),
             }),
             Status::HeldUnsupported => held_back.push(HeldBack {
-                upn: upn.clone(),
+                upn: upn.to_string(),
                 code: "device.unsupported_only".into(),
                 reason: "every BMS device of this user is unsupported by Intune (--skip-unsupported); re-enroll or replace the devices first".into(),
             }),
             Status::NoSeat => unplaced.push(Unplaced {
-                upn: upn.clone(),
+                upn: upn.to_string(),
                 code: "seats.exhausted".into(),
                 reason: format!("no free Intune seat left ({} free); buy seats, then plan again with --seats N or a new licenses export", available.unwrap_or(0)),
             }),
             Status::Free => unplaced.push(Unplaced {
-                upn: upn.clone(),
+                upn: upn.to_string(),
                 code: "plan.not_placed".into(),
                 reason: "not placed".into(),
             }),
@@ -1492,8 +1750,29 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
     }
 
     let planned: u64 = waves.iter().map(|w| w.user_count).sum();
-    // Same definition as readiness's seats.needed: BMS users minus the Intune-licensed ones.
-    let needed = planned + unplaced.len() as u64 + held_back.len() as u64;
+    // Same definition as readiness's seats.needed: BMS users not Intune-licensed, minus those who
+    // only need the Intune plan enabled in a product they already hold.
+    let (mut needed, mut seats_planned, mut enable_only) = (0u64, 0u64, 0u64);
+    for (i, st) in status.iter().enumerate() {
+        let counts = matches!(
+            st,
+            Status::Placed(_)
+                | Status::NoSeat
+                | Status::HeldNoUsageLocation
+                | Status::HeldUnsupported
+                | Status::Free
+        );
+        if !counts {
+            continue;
+        }
+        let placed = matches!(st, Status::Placed(_));
+        if plan_disabled[i] {
+            enable_only += placed as u64;
+        } else {
+            needed += 1;
+            seats_planned += placed as u64;
+        }
+    }
     let totals = PlanTotals {
         users_in_tenant: n as u64,
         bms_users,
@@ -1505,7 +1784,9 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         unplaced: unplaced.len() as u64,
         devices_planned,
         devices_without_user,
+        plan_enable_only: enable_only,
     };
+    laps.mark("lists");
     Ok(WavePlan {
         bms2intune: "plan".into(),
         version: 1,
@@ -1513,7 +1794,7 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
         seats: SeatSummary {
             available,
             source: seat_source,
-            planned,
+            planned: seats_planned,
             needed,
             shortfall: available
                 .and_then(|a| needed.checked_sub(a))
@@ -1730,6 +2011,30 @@ mod tests {
         let p = run(&t2, &opts()).unwrap();
         assert_eq!(p.seats.available, None);
         assert!(p.seats.source.contains("SPE_E3"));
+    }
+
+    #[test]
+    fn enabling_a_disabled_intune_plan_takes_no_seat_and_disabled_policies_target_nobody() {
+        let mut t = with_seats(tenant(8, &["A"]), 10, 5); // 5 free
+        t.license_assignments.push(LicenseAssignment {
+            user: 5,
+            product: 0,
+            disabled_plans: vec!["INTUNE_A".into()],
+        });
+        let p = run(&t, &opts()).unwrap();
+        assert_eq!(p.totals.planned, 6);
+        assert_eq!(p.totals.plan_enable_only, 1);
+        assert_eq!(p.seats.planned, 5);
+        assert_eq!(p.seats.needed, 7);
+        assert_eq!(p.seats.shortfall, Some(2));
+        let unplaced: Vec<&str> = p.unplaced.iter().map(|u| u.upn.as_str()).collect();
+        assert_eq!(unplaced, vec!["u06@contoso.com", "u07@contoso.com"]);
+        // u07 has no device: only the (now disabled) policy made it a BMS user
+        t.devices.retain(|d| d.owner != Some(7));
+        t.policies[0].enabled = false;
+        let p = run(&t, &opts()).unwrap();
+        assert!(p.unplaced.iter().all(|u| u.upn != "u07@contoso.com"));
+        assert_eq!(p.totals.bms_users, 7);
     }
 
     #[test]
@@ -1967,5 +2272,94 @@ mod tests {
         assert_eq!(p.waves.iter().filter(|w| !w.pilot).count(), 2);
         assert_eq!(p.waves[1].devices.get("android"), Some(&2));
         assert_eq!(p.waves[1].devices.get("ios"), Some(&2));
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use crate::model::{Device, User};
+
+    #[test]
+    fn device_bound_waves_grow_past_the_first_estimate() {
+        let mut t = Tenant::default();
+        for i in 0..9u32 {
+            t.users.push(User {
+                upn: format!("u{i}@x"),
+                ..Default::default()
+            });
+            for k in 0..2 {
+                t.devices.push(Device {
+                    id: Some(format!("d{i}-{k}")),
+                    owner: Some(i),
+                    owner_upn: None,
+                    platform: Platform::Ios,
+                    os: "iOS".into(),
+                    os_version: None,
+                    model: None,
+                    last_sync: None,
+                });
+            }
+        }
+        let o = PlanOptions {
+            no_pilot: true,
+            wave_size: 100,
+            max_devices: Some(2),
+            ..Default::default()
+        };
+        let p = plan(&PlanInput {
+            tenant: &t,
+            facts: &ReadinessFacts::default(),
+            options: &o,
+            pins: &[],
+            date_pins: &[],
+        })
+        .unwrap();
+        assert_eq!(p.waves.len(), 9);
+        assert!(p
+            .waves
+            .iter()
+            .all(|w| w.user_count == 1 && w.device_count == 2));
+        let mut tree = RoomTree::new(&[0, 3, 1]);
+        assert_eq!(tree.first_at_least(1, 2), Some(1));
+        assert_eq!(tree.first_at_least(2, 2), None);
+        tree.grow(5, 4);
+        assert_eq!(tree.first_at_least(2, 2), Some(3));
+        assert_eq!(tree.get(1), 3);
+    }
+}
+
+#[cfg(test)]
+mod members_tests {
+    use super::*;
+    use crate::model::{Group, Membership};
+
+    #[test]
+    fn nested_groups_with_cycles_are_walked_once() {
+        let mut t = Tenant::default();
+        for n in ["a", "b", "c"] {
+            t.groups.push(Group {
+                id: None,
+                display_name: n.into(),
+                dynamic: false,
+            });
+        }
+        let m = |group, member| Membership { group, member };
+        t.memberships = vec![
+            m(0, Member::User(1)),
+            m(0, Member::Group(1)),
+            m(1, Member::Group(0)),
+            m(1, Member::User(0)),
+            m(2, Member::User(2)),
+            m(7, Member::User(3)), // a group index past the end is ignored
+        ];
+        let mm = Members::new(&t);
+        let mut seen = Vec::new();
+        mm.for_each_user(&[0], |u| seen.push(u));
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1]);
+        let mut mark = vec![false; 4];
+        mm.mark(&[2, 9], &mut mark);
+        assert_eq!(mark, vec![false, false, true, false]);
     }
 }
