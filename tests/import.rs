@@ -630,15 +630,16 @@ fn bad_files_fail_with_clear_codes() {
 }
 
 #[test]
-fn stdin_with_as_and_a_single_column_members_file_named_by_group() {
+fn stdin_with_as() {
     let ws = tmp("stdin");
     let r = run_in(
         &ws,
         &["--as", "users", "-"],
-        Some(b"UPN;Department\r\nA@B.C;X\r\n"),
+        Some(b"UPN;Department\r\nA@B.C;X\r\n;\r\n"),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(counts(&r.json["files"][0]), ("users".into(), 1, 1, 0));
+    assert_eq!(r.json["files"][0]["blank_rows"], 1, "the `;` row is blank");
     assert_eq!(tenant(&ws)["users"][0]["upn"], "a@b.c");
 }
 

@@ -39,6 +39,9 @@ pub struct FileReport {
     pub rows_read: u64,
     pub kept: u64,
     pub rejected: u64,
+    /// Empty rows below the header, skipped (not counted in rows_read).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blank_rows: u64,
     pub warnings: Vec<Issue>,
     pub rejections: Vec<Issue>,
     /// Warnings beyond the listed ones.

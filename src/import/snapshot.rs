@@ -185,6 +185,7 @@ impl Builder {
     }
 
     /// Adds a user unless its UPN is known: `Err((existing index, the user given back))`.
+    #[allow(clippy::result_large_err)] // the hot path: no Box per row
     pub fn add_user_if_new(&mut self, u: User) -> Result<UserIx, (UserIx, User)> {
         let ix = self.t.users.len() as UserIx;
         if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix) {
