@@ -1083,3 +1083,52 @@ fn blank_templates_are_recognised() {
         assert_eq!(counts(rep), (kind, 0, 0, 0));
     }
 }
+
+/// Not a test: writes a large users workbook for timing the XLSX path by hand
+/// (`BMS2INTUNE_PERF_XLSX=/tmp/users.xlsx BMS2INTUNE_PERF_ROWS=200000 cargo test --release --test import perf_workbook -- --ignored`).
+#[test]
+#[ignore]
+fn perf_workbook() {
+    let Some(path) = std::env::var_os("BMS2INTUNE_PERF_XLSX") else {
+        return;
+    };
+    let rows: u32 = std::env::var("BMS2INTUNE_PERF_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let s = wb.add_worksheet();
+    let hdr = [
+        "Display name",
+        "User principal name",
+        "Object Id",
+        "Department",
+        "City",
+        "Usage location",
+        "Block credential",
+        "Licenses",
+    ];
+    for (c, h) in hdr.iter().enumerate() {
+        s.write(0, c as u16, *h).unwrap();
+    }
+    let lic = [
+        "Office 365 E3",
+        "Microsoft 365 E3",
+        "Office 365 E3+ENTERPRISE MOBILITY + SECURITY E5",
+        "Unlicensed",
+    ];
+    for i in 0..rows {
+        let r = i + 1;
+        s.write(r, 0, format!("User {i}")).unwrap();
+        s.write(r, 1, format!("user{i}@contoso.com")).unwrap();
+        s.write(r, 2, format!("{i:08x}-0000-4000-8000-{i:012x}"))
+            .unwrap();
+        s.write(r, 3, ["Sales", "IT", "Finance", "HR"][(i % 4) as usize])
+            .unwrap();
+        s.write(r, 4, format!("City{}", i % 50)).unwrap();
+        s.write(r, 5, "DE").unwrap();
+        s.write(r, 6, false).unwrap();
+        s.write(r, 7, lic[(i % 4) as usize]).unwrap();
+    }
+    wb.save(Path::new(&path)).unwrap();
+}
