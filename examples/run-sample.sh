@@ -8,7 +8,7 @@ WS=${1:-target/sample-work}
 SAMPLE=examples/sample-tenant
 
 cargo build --quiet
-BIN=target/debug/bms2intune
+BIN="${CARGO_TARGET_DIR:-target}/debug/bms2intune"
 rm -rf "$WS"
 
 echo "== import"
