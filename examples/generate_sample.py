@@ -158,6 +158,13 @@ class Gen:
         return "".join(self.rng.choice("0123456789") for _ in range(n))
 
 
+def us_time(d, seconds):
+    """US-locale date and time as Entra writes them (8/19/2021 1:25:31 PM), on any OS."""
+    hour = d.hour % 12 or 12
+    clock = f"{hour}:{d.minute:02d}" + (f":{d.second:02d}" if seconds else "")
+    return f"{d.month}/{d.day}/{d.year} {clock} {'AM' if d.hour < 12 else 'PM'}"
+
+
 def admin_date(d):
     return d.strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -438,7 +445,7 @@ def groups_rows(G):
     for key in sorted(G, key=lambda k: G[k]["name"].lower()):
         gr = G[key]
         yield [gr["id"], gr["name"], gr["desc"], "", "", "True", "False", "",
-               "True" if gr["synced"] else "", gr["created"].strftime("%-m/%-d/%Y %-I:%M:%S %p")]
+               "True" if gr["synced"] else "", us_time(gr["created"], seconds=True)]
 
 
 def members_rows(G, users):
@@ -468,7 +475,7 @@ def devices_rows(g, devices):
         short = {"iOS": "iPhone", "iPadOS": "iPad", "Android": "Android",
                  "Windows Phone": "WindowsPhone", "Windows": "Windows"}[os_name]
         name = (f"{first}{o['display'].split(' ')[-1].translate(ASCII)}_{short}_"
-                f"{enrolled.month}/{enrolled.day}/{enrolled.year}_{enrolled.strftime('%-I:%M %p')}")
+                f"{enrolled.month}/{enrolled.day}/{enrolled.year}_{us_time(enrolled, seconds=False).split(' ', 1)[1]}")
         if os_name == "Windows" and ver.startswith("10."):
             name = "CON-" + g.hexstr(7)
         compliant = "Compliant" if g.rng.random() < 0.88 else "Noncompliant"
