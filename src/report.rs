@@ -179,24 +179,12 @@ pub fn status(p: StatusParams, _ctx: &mut Ctx) -> Result<StatusResult> {
             })
             .unwrap_or(Value::Null),
     });
-    let journal_lines = if ws.exists(files::JOURNAL) {
-        let text = std::fs::read_to_string(ws.path(files::JOURNAL)).map_err(|e| {
-            Error::input(
-                "workspace.unreadable",
-                format!("cannot read {}: {e}", ws.path(files::JOURNAL).display()),
-            )
-        })?;
-        Some(text.lines().filter(|l| !l.trim().is_empty()).count())
-    } else {
-        None
-    };
+    let journal = crate::apply::journal_summary(&ws)?;
     artifacts.push(Artifact {
         name: "journal".into(),
         file: files::JOURNAL.into(),
-        present: journal_lines.is_some(),
-        summary: journal_lines
-            .map(|n| serde_json::json!({ "entries": n }))
-            .unwrap_or(Value::Null),
+        present: journal.is_some(),
+        summary: journal.unwrap_or(Value::Null),
     });
     Ok(StatusResult {
         workspace: ws.root().display().to_string(),

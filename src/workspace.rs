@@ -134,6 +134,37 @@ impl Workspace {
         Ok(target)
     }
 
+    /// Streams a file to `rel` atomically (temp file, fsync, rename) through a buffered writer.
+    pub fn write_with(
+        &self,
+        rel: &str,
+        write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+    ) -> Result<PathBuf> {
+        let target = self.path(rel);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| io_error("workspace.write_failed", "create", parent, e))?;
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let result = (|| {
+            let f = fs::File::create(&tmp)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            write(&mut w)?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            fs::rename(&tmp, &target)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error("workspace.write_failed", "write", &target, e));
+        }
+        Ok(target)
+    }
+
     /// Pretty JSON with a trailing newline, so files diff well.
     pub fn write_json<T: Serialize + ?Sized>(&self, rel: &str, value: &T) -> Result<PathBuf> {
         let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| {
@@ -216,14 +247,19 @@ impl Workspace {
             snapshot_version: u32,
             tenant: &'a crate::model::Tenant,
         }
-        // Compact: a million-user snapshot pretty-printed is several times larger for no reader's benefit.
-        let mut bytes = serde_json::to_vec(&SnapshotRef {
-            snapshot_version: crate::model::SNAPSHOT_VERSION,
-            tenant,
+        // Compact, and streamed to the file: a ten-million-membership snapshot would otherwise be
+        // held twice in memory (tenant + its JSON text).
+        self.write_with(files::TENANT, |w| {
+            serde_json::to_writer(
+                &mut *w,
+                &SnapshotRef {
+                    snapshot_version: crate::model::SNAPSHOT_VERSION,
+                    tenant,
+                },
+            )
+            .map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
         })
-        .map_err(|e| Error::internal("workspace.serialize", e.to_string()))?;
-        bytes.push(b'\n');
-        self.write_bytes(files::TENANT, &bytes)
     }
 }
 

@@ -690,7 +690,15 @@ fn module_sources_match_the_fixtures() {
                 errs.push(format!("{name}: help example has no fixture: {ex}"));
             }
         }
-        let sent: Vec<&Fixture> = mine.iter().copied().filter(|f| !f.consumer()).collect();
+        // The requests this cmdlet's code sends: its own fixtures', and those of fixtures whose
+        // requests it sends as the reader (Export-BmsDevicePolicy's file, Connect-BmsGraph's auth).
+        let sent: Vec<&Fixture> = fx
+            .iter()
+            .filter(|f| {
+                (f.str("cmdlet") == name && !f.consumer())
+                    || f.v.get("reader").and_then(Value::as_str) == Some(name)
+            })
+            .collect();
         let fixture_commands: BTreeSet<String> = sent
             .iter()
             .flat_map(|f| f.requests())

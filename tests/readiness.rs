@@ -915,8 +915,26 @@ fn thread_cpu_ns() -> Option<u64> {
 #[test]
 #[ignore]
 fn bench_1m_users() {
+    bench_checks(&synthetic(1_000_000));
+}
+
+/// `BMS2INTUNE_BENCH_DIR=DIR cargo test --test readiness -- --ignored --nocapture bench_workspace`
+/// times every check over the snapshot in an existing workspace (e.g. the bench harness's).
+#[test]
+#[ignore]
+fn bench_workspace() {
+    let Some(dir) = std::env::var_os("BMS2INTUNE_BENCH_DIR") else {
+        return;
+    };
+    let t = Workspace::open(Some(dir.to_str().unwrap()), false)
+        .unwrap()
+        .load_tenant()
+        .unwrap();
+    bench_checks(&t);
+}
+
+fn bench_checks(t: &Tenant) {
     use bms2intune::readiness::checks;
-    let t = synthetic(1_000_000);
     let r = Reference::builtin().unwrap();
     let timed = |name: &str, f: &mut dyn FnMut()| {
         let (wall, cpu) = (std::time::Instant::now(), thread_cpu_ns());
@@ -959,10 +977,11 @@ fn bench_1m_users() {
     let mut findings = 0;
     timed("ALL", &mut || findings = check(&t).findings.len());
     eprintln!(
-        "readiness over {} users, {} devices, {} groups: {findings} findings",
+        "readiness over {} users, {} devices, {} groups, {} memberships: {findings} findings",
         t.users.len(),
         t.devices.len(),
         t.groups.len(),
+        t.memberships.len(),
     );
 }
 

@@ -1,5 +1,5 @@
 #Requires -Version 5.1
-#Requires -Modules Bms2Intune, ExchangeOnlineManagement
+#Requires -Modules Bms2Intune, ExchangeOnlineManagement, Microsoft.PowerShell.SecretManagement
 <#
     Nightly BMS -> Intune migration job. Register once (as an account that can read the
     certificate's private key):
@@ -14,6 +14,7 @@ param(
     [string] $ClientId = '11111111-2222-3333-4444-555555555555',
     [string] $CertificateThumbprint = '0123456789ABCDEF0123456789ABCDEF01234567',
     [string] $PilotGroup = 'BMS Pilot',
+    [string] $Sku = 'EMS',
     [string] $ReviewShare = '\\fileserver\migration'
 )
 $ErrorActionPreference = 'Stop'
@@ -56,18 +57,19 @@ try {
     $today = $waves | Where-Object { $_.Date -and ([datetime]$_.Date).Date -eq (Get-Date).Date }
 
     if ($today) {
-        # 6. Graph, as the app registration (certificate in the service account's store).
-        Connect-BmsGraph -TenantId $TenantId -ClientId $ClientId -CertificateThumbprint $CertificateThumbprint | Out-Null
+        # 6. Graph, as the app registration; its client secret lives in a SecretManagement vault
+        #    of the service account (the secret reaches bms2intune only on its standard input).
+        Connect-BmsGraph -TenantId $TenantId -ClientId $ClientId -ClientSecret (Get-Secret -Name Bms2IntuneSecret) | Out-Null
 
-        # 7. The policy step due before this wave: pilot (create the Intune policies, assign them
-        #    to the pilot group) before wave 0, the policy gate (recommended groups) before the
-        #    others. Journaled: a step already done is not repeated.
-        $step = if ($today.Number -eq 0) { 'pilot' } else { 'policy_gate' }
-        Invoke-BmsMigrationStep -Workspace $workspace -Step $step -Confirm:$false | Out-Null
+        # 7. The policy steps due before this wave: create the Intune policies, then assign them
+        #    to the pilot group (before wave 0) or to their recommended groups (the policy gate,
+        #    before wave 1). Journaled: what is already done is skipped, never repeated.
+        $steps = if ($today.Number -eq 0) { 'policies', 'assign-pilot' } else { 'policies', 'assign' }
+        $steps | Invoke-BmsMigrationStep -Workspace $workspace -Confirm:$false | Out-Null
 
         # 8. License today's wave; failed operations are reported and resumed by the next run.
-        $actions = $today | Invoke-BmsMigrationWave -Confirm:$false
-        $actions | Group-Object Status | Select-Object Name, Count | Format-Table | Out-String | Write-Output
+        $actions = $today | Invoke-BmsMigrationWave -Sku $Sku -Confirm:$false
+        $actions | Group-Object Outcome | Select-Object Name, Count | Format-Table | Out-String | Write-Output
     }
 
     # 9. The report, for the change board.

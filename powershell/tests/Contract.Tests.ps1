@@ -53,6 +53,8 @@ BeforeAll {
             # The example writes these itself (Export-BmsDevicePolicy): start without them.
             foreach ($p in $Fixture.writes.PSObject.Properties) { Remove-Item -LiteralPath (Join-Path -Path $Dir -ChildPath $p.Name) -ErrorAction SilentlyContinue }
         }
+        # Each example starts without the credentials an earlier Connect-BmsGraph example kept.
+        InModuleScope Bms2Intune { $script:BmsGraphAuth = $null; $script:BmsGraphEndpoints = [ordered]@{} }
         $capture = Join-Path -Path $Dir -ChildPath 'requests.jsonl'
         $env:BMS2INTUNE_TEST_CAPTURE = $capture
         Mock -ModuleName Bms2Intune Invoke-BmsRpc {

@@ -1,7 +1,7 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 # Every cmdlet against the real binary, in the order of a migration, on a copy of the sample
-# tenant (examples/sample-tenant). Steps the binary does not provide yet (Graph: connect, apply)
-# must fail with the module's clear 'module.not_available' error; once provided, with typed output.
+# tenant (examples/sample-tenant). Nothing here reaches Microsoft Graph: the Graph steps run as
+# dry runs, and the one real run uses a certificate, which this build refuses before any call.
 
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'Common.ps1')
@@ -16,20 +16,6 @@ BeforeAll {
     $script:Sample = Copy-SampleTenant -Destination $script:Dir
     $script:Ws = Join-Path -Path $script:Dir -ChildPath 'work'
     Push-Location -LiteralPath $script:Dir
-
-    function Assert-TypedOrNotAvailable {
-        <# Runs a Graph-side cmdlet: typed output when the binary has the feature, else module.not_available. #>
-        param([Parameter(Mandatory)] [scriptblock] $Action, [Parameter(Mandatory)] [string] $TypeName)
-        $err = $null
-        $out = $null
-        try { $out = @(& $Action) } catch { $err = $_ }
-        if ($err) {
-            $err.FullyQualifiedErrorId | Should -BeLike 'module.not_available*'
-            $err.Exception.Message | Should -Match 'not available in this bms2intune binary'
-        } else {
-            foreach ($o in $out) { $o.PSObject.TypeNames | Should -Contain $TypeName }
-        }
-    }
 }
 
 AfterAll {
@@ -183,31 +169,43 @@ Describe 'A migration on the sample tenant' -Skip:(-not $HasSample) {
         $status[0].PSObject.TypeNames | Should -Contain 'Bms2Intune.Artifact'
     }
 
-    It 'Connect-BmsGraph connects, or says clearly that this binary cannot yet' {
-        Assert-TypedOrNotAvailable -TypeName 'Bms2Intune.GraphConnection' -Action {
-            Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (ConvertTo-SecretString -Text 'not-a-real-secret')
+    It 'Invoke-BmsMigrationStep -WhatIf lists the policies it would create, without Graph' {
+        $actions = @(Invoke-BmsMigrationStep -Workspace $script:Ws -Step policies -WhatIf -WarningAction SilentlyContinue)
+        $actions.Count | Should -BeGreaterThan 0
+        foreach ($a in $actions) {
+            $a.PSObject.TypeNames | Should -Contain 'Bms2Intune.MigrationAction'
+            $a.DryRun | Should -BeTrue
+            $a.Outcome | Should -Be 'planned'
+            $a.Method | Should -Be 'POST'
         }
     }
 
-    It 'Invoke-BmsMigrationWave -WhatIf is a dry run, or says clearly that this binary cannot yet' {
-        Assert-TypedOrNotAvailable -TypeName 'Bms2Intune.MigrationAction' -Action {
-            Invoke-BmsMigrationWave -Workspace $script:Ws -Wave 0 -WhatIf
-        }
+    It 'Invoke-BmsMigrationWave -WhatIf is the binary''s dry run of the pilot wave' {
+        $actions = @(Invoke-BmsMigrationWave -Workspace $script:Ws -Wave 0 -Sku EMS -WhatIf -WarningAction SilentlyContinue)
+        $actions.Count | Should -BeGreaterThan 0
+        ($actions | Where-Object Outcome -ne 'planned') | Should -BeNullOrEmpty
+        $actions[0].Sku | Should -Be 'EMS'
+        @(Get-Content -LiteralPath (Join-Path -Path $script:Ws -ChildPath 'journal.jsonl') -ErrorAction SilentlyContinue | Where-Object { $_ -match '"state":"succeeded"' }).Count | Should -Be 0
     }
 
     It 'Invoke-BmsMigrationWave -WhatIf asks the binary for a dry run, never for the real thing' {
-        Mock -ModuleName Bms2Intune Invoke-BmsRpc { [pscustomobject]@{ dry_run = $true; actions = @([pscustomobject]@{ operation = 'add-member'; target = 'x'; status = 'planned' }); summary = [pscustomobject]@{ failed = 0 } } }
+        Mock -ModuleName Bms2Intune Invoke-BmsRpc { [pscustomobject]@{ step = 'wave'; wave = 1; dry_run = $true; planned = 1; done = 0; skipped = 0; failed = 0; requests = 0; notes = @(); journal = 'journal.jsonl'; operations = @([pscustomobject]@{ op = 'wave1:group'; method = 'POST'; path = '/v1.0/groups'; summary = 'create group'; outcome = 'planned' }) } }
         $actions = @(Invoke-BmsMigrationWave -Workspace $script:Ws -Wave 1 -WhatIf)
         $actions[0].DryRun | Should -BeTrue
-        $actions[0].PSObject.TypeNames | Should -Contain 'Bms2Intune.MigrationAction'
-        Should -Invoke -ModuleName Bms2Intune Invoke-BmsRpc -ParameterFilter { $Command -eq 'apply' -and $Params['dry_run'] -eq $true -and $Params['wave'] -eq 1 } -Times 1 -Exactly
+        Should -Invoke -ModuleName Bms2Intune Invoke-BmsRpc -ParameterFilter { $Command -eq 'apply' -and $Params['dry_run'] -eq $true -and $Params['wave'] -eq 1 -and -not $Params.Contains('auth') } -Times 1 -Exactly
         Should -Invoke -ModuleName Bms2Intune Invoke-BmsRpc -ParameterFilter { $Params['dry_run'] -eq $false } -Times 0 -Exactly
     }
 
-    It 'Invoke-BmsMigrationStep -WhatIf is a dry run, or says clearly that this binary cannot yet' {
-        Assert-TypedOrNotAvailable -TypeName 'Bms2Intune.MigrationAction' -Action {
-            Invoke-BmsMigrationStep -Workspace $script:Ws -Step pilot -WhatIf
-        }
+    It 'Connect-BmsGraph keeps the credentials for real runs; a certificate is refused by this build' {
+        $cert = Join-Path -Path $script:Dir -ChildPath 'app.pfx'
+        Copy-Item -LiteralPath (Join-Path -Path $script:ContractDir -ChildPath 'data/bms2intune.pfx') -Destination $cert
+        $connection = Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -CertificatePath $cert
+        $connection.PSObject.TypeNames | Should -Contain 'Bms2Intune.GraphConnection'
+        $connection.Method | Should -Be 'certificate'
+        $err = $null
+        try { Invoke-BmsMigrationStep -Workspace $script:Ws -Step policies -Confirm:$false } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'graph.auth.unsupported*'
+        InModuleScope Bms2Intune { $script:BmsGraphAuth = $null }
     }
 
     It 'New-BmsMigrationReport writes the HTML report and lists its files' {

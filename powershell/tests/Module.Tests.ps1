@@ -152,16 +152,22 @@ Describe 'Protocol client' {
         $err.Exception.Data['Code'] | Should -BeLike 'workspace.*'
     }
     It 'never shows a Connect-BmsGraph secret, not even in the verbose stream' {
+        # An empty workspace: the binary stops at the missing manifest, before any Graph call.
+        $ws = Join-Path -Path $TestDrive -ChildPath 'secret'
+        $null = New-Item -ItemType Directory -Path $ws -Force
+        Set-Content -LiteralPath (Join-Path -Path $ws -ChildPath 'workspace.json') -Value '{"format":"bms2intune-workspace","version":1}' -Encoding Ascii
+        $null = Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (ConvertTo-SecretString -Text 'not-a-real-secret-4711')
         $out = & {
             try {
-                Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (ConvertTo-SecretString -Text 'not-a-real-secret-4711') -Verbose
+                Invoke-BmsMigrationStep -Workspace $ws -Step policies -Confirm:$false -Verbose
             } catch {
                 $_
             }
         } 4>&1 3>&1 2>&1 | Out-String
+        InModuleScope Bms2Intune { $script:BmsGraphAuth = $null }
         $out | Should -Not -Match 'not-a-real-secret-4711'
-        # Sent (and not logged) when the binary has connect; not sent at all when it has not.
-        $out | Should -Match 'parameters not shown|not available in this bms2intune binary'
+        $out | Should -Match 'parameters not shown'
+        $out | Should -Match 'manifest'
     }
     It 'starts the binary with the single argument rpc (no secret can be on its command line)' {
         $arguments = InModuleScope Bms2Intune { $null = Open-BmsRpcSession; $script:BmsRpc.Process.StartInfo.Arguments }

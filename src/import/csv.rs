@@ -15,6 +15,9 @@ pub struct CsvRows {
     rec: csv::StringRecord,
     n: u32,
     file: String,
+    /// Rough number of records (file size / average line length of the first 64 KiB), to reserve
+    /// memory once instead of growing ten-million-entry vectors by doubling.
+    pub estimated_rows: Option<usize>,
 }
 
 fn encoding_error(file: &str, what: String) -> Error {
@@ -172,7 +175,16 @@ impl CsvRows {
                 }
             }
         };
-        Ok(Self::from_reader(reader, &head, file))
+        let total = match input {
+            Input::Path(p) => std::fs::metadata(p).map(|m| m.len() as usize).ok(),
+            Input::Bytes { data, .. } => Some(data.len()),
+        };
+        let mut rows = Self::from_reader(reader, &head, file);
+        let lines = head.iter().filter(|&&b| b == b'\n').count();
+        if let (Some(total), true) = (total, lines > 1) {
+            rows.estimated_rows = Some((total / (head.len() / lines).max(1)).min(20_000_000));
+        }
+        Ok(rows)
     }
 
     /// A reader over bytes already in memory (tests).
@@ -197,6 +209,7 @@ impl CsvRows {
             rec: csv::StringRecord::new(),
             n: 0,
             file,
+            estimated_rows: None,
         };
         if sep_line {
             // The `sep=;` line is Excel's, not data: skip it (it still counts as row 1).

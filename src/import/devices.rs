@@ -75,6 +75,8 @@ pub struct DeviceRows {
     by_display: Option<FastMap<String, Option<UserIx>>>,
     by_alias: Option<FastMap<String, Option<UserIx>>>,
     buf: String,
+    /// The last OS string and its platform: exports repeat a handful of values.
+    last_os: (String, Option<Platform>),
 }
 
 fn unique_map(
@@ -109,6 +111,7 @@ impl DeviceRows {
             by_display: None,
             by_alias: None,
             buf: String::new(),
+            last_os: (String::new(), None),
         }
     }
 
@@ -131,12 +134,12 @@ impl DeviceRows {
         let cell = |c: Option<usize>| c.map(|c| r.cell(c)).unwrap_or("");
         let upn = opt(cell(self.owner_upn)).map(|u| lower_into(u, &mut self.buf).to_string());
         if let Some(u) = &upn {
-            if let Some(&ix) = b.user_by_upn.get(u.as_str()) {
+            if let Some(ix) = b.user_ix(u) {
                 return (Some(ix), upn);
             }
         }
         if let Some(id) = opt(cell(self.owner_id)).and_then(parse_guid) {
-            if let Some(&ix) = b.user_by_id.get(id.as_str()) {
+            if let Some(ix) = b.user_ix_by_id(&id) {
                 return (
                     Some(ix),
                     upn.or_else(|| b.t.users.get(ix as usize).map(|u| u.upn.clone())),
@@ -205,7 +208,14 @@ impl DeviceRows {
             rep.reject(row_no, "import.devices.missing_os", cols.header_of("os"), "", "the row has no operating system; readiness cannot tell whether the device migrates".into());
             return;
         };
-        let platform = match platform_of(&os)
+        let os_platform = if self.last_os.0 == os {
+            self.last_os.1
+        } else {
+            let p = platform_of(&os);
+            self.last_os = (os.clone(), p);
+            p
+        };
+        let platform = match os_platform
             .or_else(|| opt(cell(self.device_type)).and_then(platform_of))
         {
             Some(p) => p,
@@ -240,8 +250,8 @@ impl DeviceRows {
             last_sync,
         };
         if let Some(key) = &id {
-            let k = key.to_lowercase();
-            if let Some(&i) = b.device_by_id.get(&k) {
+            let k = lower_into(key, &mut self.buf).to_string();
+            if let Some(i) = b.device_ix(&k) {
                 if let Some(slot) = b.t.devices.get_mut(i) {
                     *slot = device;
                 }
@@ -255,7 +265,7 @@ impl DeviceRows {
                 rep.keep();
                 return;
             }
-            b.device_by_id.insert(k, b.t.devices.len());
+            b.index_device(&k, b.t.devices.len());
         }
         b.t.devices.push(device);
         rep.keep();

@@ -305,9 +305,9 @@ impl MemberRows {
         }
         let member = if key.contains('@') && !matches!(want, Want::Group) {
             let k = lower_into(key, &mut self.buf);
-            b.user_by_upn.get(k).copied().map(Member::User)
+            b.user_ix(k).map(Member::User)
         } else if let Some(id) = parse_guid(key) {
-            let u = b.user_by_id.get(id.as_str()).copied().map(Member::User);
+            let u = b.user_ix_by_id(&id).map(Member::User);
             let g = b.group_by_id.get(&id).copied().map(Member::Group);
             match want {
                 Want::User => u,

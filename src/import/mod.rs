@@ -171,6 +171,35 @@ struct Unit {
     sheet_pos: usize,
 }
 
+/// Phase timings on stderr when `BMS2INTUNE_TIMINGS` is set (for the benchmark harness).
+pub(crate) struct Timer {
+    on: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Timer {
+    pub(crate) fn new() -> Timer {
+        let now = std::time::Instant::now();
+        Timer {
+            on: std::env::var_os("BMS2INTUNE_TIMINGS").is_some(),
+            start: now,
+            last: now,
+        }
+    }
+    pub(crate) fn lap(&mut self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {what}: {:.3}s (total {:.3}s)",
+                (now - self.last).as_secs_f64(),
+                (now - self.start).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
+}
+
 /// How many rows above the header (title rows, `version:v1.0`, blank rows) are looked through.
 const HEADER_SEARCH_ROWS: u32 = 30;
 
@@ -295,7 +324,9 @@ pub fn import(
     ctx: Option<&mut Ctx>,
 ) -> Result<Outcome> {
     let mut ctx = ctx;
+    let mut timer = Timer::new();
     let mut b = Builder::new(base);
+    timer.lap("load base snapshot");
     let mut top: Vec<Issue> = Vec::new();
     // Phase 0: formats, workbook bytes.
     let mut formats = Vec::with_capacity(inputs.len());
@@ -439,6 +470,7 @@ pub fn import(
         }
     }
     units.sort_by_key(|u| (u.kind.order(), u.input, u.sheet_pos));
+    timer.lap("recognise");
 
     // Phase 2: read rows in dependency order.
     let mut reports: Vec<FileReport> = Vec::with_capacity(units.len());
@@ -479,6 +511,13 @@ pub fn import(
             )),
             Kind::Plan => Proc::Plan(plan::PlanRows::new(cols, &path, unit.sheet.as_deref())),
         };
+        let mut csv_rows = match &unit.sheet {
+            None => Some(csv::CsvRows::open(input)?),
+            Some(_) => None,
+        };
+        if let Some(n) = csv_rows.as_ref().and_then(|r| r.estimated_rows) {
+            b.reserve(unit.kind, n);
+        }
         let mut each = |r: &mut dyn RowReader| -> Result<()> {
             while r.advance()? {
                 let n = r.row_no();
@@ -505,8 +544,9 @@ pub fn import(
         };
         match &unit.sheet {
             None => {
-                let mut r = csv::CsvRows::open(input)?;
-                each(&mut r)?;
+                if let Some(r) = csv_rows.as_mut() {
+                    each(r)?;
+                }
             }
             Some(sheet) => {
                 if let Some(Some(wb)) = books.get_mut(unit.input) {
@@ -524,10 +564,18 @@ pub fn import(
             };
             c.progress(&what, rep.rows_read, rep.rows_read);
         }
+        timer.lap(&format!(
+            "read {path}{}",
+            unit.sheet
+                .as_deref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default()
+        ));
         reports.push(rep);
     }
     pc.finish(&mut b, &mut reports, &mut top);
     let (tenant, mut warnings) = b.finish();
+    timer.lap("sort and index");
     top.append(&mut warnings);
     Ok(Outcome {
         tenant,
@@ -773,12 +821,14 @@ pub fn run(p: ImportParams, ctx: &mut Ctx) -> Result<ImportResult> {
             inputs.push(Input::Path(path));
         }
     }
+    let mut timer = Timer::new();
     let ws = Workspace::open(p.workspace.as_deref(), true)?;
     let base = if p.add && ws.exists(files::TENANT) {
         Some(ws.load_tenant()?)
     } else {
         None
     };
+    timer.lap("open workspace");
     let opts = Options {
         as_kind: p.as_kind,
         sheet: p.sheet.clone(),
@@ -818,8 +868,12 @@ pub fn run(p: ImportParams, ctx: &mut Ctx) -> Result<ImportResult> {
         }
         return Err(e);
     }
+    timer.lap("import");
     ws.save_tenant(&out.tenant)?;
+    timer.lap("save tenant.json");
     ws.write_json(files::IMPORT_REPORT, &result)?;
+    drop(out.tenant);
+    timer.lap("write report, free");
     Ok(result)
 }
 

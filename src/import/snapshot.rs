@@ -8,7 +8,85 @@ use crate::model::{
 
 use super::licenses::Reference;
 use super::report::Issue;
-use super::text::{norm, FastMap};
+use super::text::{norm, FastHasher, FastMap};
+use std::collections::hash_map::Entry;
+use std::hash::Hasher;
+
+/// Lower-cased string key → index, keeping two independent 64-bit hashes per key instead of the
+/// key itself: a million users or devices cost no key strings, and a lookup touches one table
+/// slot (no pointer chase to the string). Two different keys agreeing on both hashes (about
+/// n²/2¹²⁹ for n keys) is treated as impossible; keys agreeing on the first hash only go to a
+/// small string-keyed overflow map.
+#[derive(Default)]
+pub struct KeyIndex {
+    by_hash: FastMap<u64, (u32, u64)>,
+    overflow: FastMap<Box<str>, u32>,
+}
+
+fn key_hashes(s: &str) -> (u64, u64) {
+    let mut a = FastHasher::default();
+    a.write(s.as_bytes());
+    let mut b = FastHasher::with_seed(0x243F_6A88_85A3_08D3);
+    b.write(s.as_bytes());
+    (a.finish(), b.finish())
+}
+
+impl KeyIndex {
+    pub fn get(&self, key: &str) -> Option<u32> {
+        let (a, b) = key_hashes(key);
+        if let Some(&(ix, check)) = self.by_hash.get(&a) {
+            if check == b {
+                return Some(ix);
+            }
+        }
+        if self.overflow.is_empty() {
+            None
+        } else {
+            self.overflow.get(key).copied()
+        }
+    }
+
+    /// Inserts `key → ix` unless the key is there already: then returns its index.
+    pub fn insert_if_absent(&mut self, key: &str, ix: u32) -> Option<u32> {
+        let (a, b) = key_hashes(key);
+        match self.by_hash.entry(a) {
+            Entry::Vacant(e) => {
+                e.insert((ix, b));
+                None
+            }
+            Entry::Occupied(e) => {
+                let (old, check) = *e.get();
+                if check == b {
+                    return Some(old);
+                }
+                match self.overflow.get(key) {
+                    Some(&o) => Some(o),
+                    None => {
+                        self.overflow.insert(key.into(), ix);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inserts or replaces `key → ix`.
+    pub fn insert(&mut self, key: &str, ix: u32) {
+        let (a, b) = key_hashes(key);
+        match self.by_hash.entry(a) {
+            Entry::Vacant(e) => {
+                e.insert((ix, b));
+            }
+            Entry::Occupied(mut e) => {
+                if e.get().1 == b {
+                    e.insert((ix, b));
+                } else {
+                    self.overflow.insert(key.into(), ix);
+                }
+            }
+        }
+    }
+}
 
 /// Marks a name that more than one group carries.
 pub const AMBIGUOUS: u32 = u32::MAX;
@@ -16,8 +94,8 @@ pub const AMBIGUOUS: u32 = u32::MAX;
 #[derive(Default)]
 pub struct Builder {
     pub t: Tenant,
-    pub user_by_upn: FastMap<Box<str>, UserIx>,
-    pub user_by_id: FastMap<Box<str>, UserIx>,
+    user_by_upn: KeyIndex,
+    user_by_id: KeyIndex,
     /// Users touched by a users row in this run (duplicates within a run conflict; rows for users
     /// already in the snapshot update them).
     pub user_seen: Vec<bool>,
@@ -30,7 +108,7 @@ pub struct Builder {
     pub product_by_name: FastMap<String, ProductIx>,
     /// Products whose seat counts came from a products file.
     pub product_has_seats: Vec<bool>,
-    pub device_by_id: FastMap<String, usize>,
+    device_by_id: KeyIndex,
     pub reference: Option<Reference>,
     /// Snapshot-wide warnings (cycles, ...).
     pub warnings: Vec<Issue>,
@@ -42,12 +120,12 @@ impl Builder {
         let mut b = Builder::default();
         if let Some(t) = base {
             b.t = t;
-            for (i, u) in b.t.users.iter().enumerate() {
-                b.user_by_upn
-                    .insert(u.upn.to_lowercase().into(), i as UserIx);
-                if let Some(id) = &u.id {
-                    b.user_by_id.insert(id.to_lowercase().into(), i as UserIx);
-                }
+            for u in &mut b.t.users {
+                u.upn = u.upn.to_lowercase();
+                u.id = u.id.take().map(|id| id.to_lowercase());
+            }
+            for i in 0..b.t.users.len() {
+                b.index_user(i as UserIx);
             }
             b.user_seen = vec![false; b.t.users.len()];
             for i in 0..b.t.groups.len() {
@@ -64,7 +142,7 @@ impl Builder {
                     .collect();
             for (i, d) in b.t.devices.iter().enumerate() {
                 if let Some(id) = &d.id {
-                    b.device_by_id.insert(id.to_lowercase(), i);
+                    b.device_by_id.insert(&id.to_lowercase(), i as u32);
                 }
             }
         }
@@ -77,23 +155,71 @@ impl Builder {
 
     pub fn find_user(&mut self, upn: &str) -> Option<UserIx> {
         let key = super::text::lower_into(upn, &mut self.lower_buf);
-        self.user_by_upn.get(key).copied()
+        self.user_by_upn.get(key)
     }
 
     pub fn find_user_by_id(&mut self, id: &str) -> Option<UserIx> {
         let key = super::text::lower_into(id, &mut self.lower_buf);
-        self.user_by_id.get(key).copied()
+        self.user_by_id.get(key)
     }
 
-    pub fn add_user(&mut self, u: User) -> UserIx {
-        let ix = self.t.users.len() as UserIx;
-        self.user_by_upn.insert(u.upn.clone().into(), ix);
+    /// A user by lower-case UPN (no allocation).
+    pub fn user_ix(&self, upn_lower: &str) -> Option<UserIx> {
+        self.user_by_upn.get(upn_lower)
+    }
+
+    /// A user by lower-case object id.
+    pub fn user_ix_by_id(&self, id_lower: &str) -> Option<UserIx> {
+        self.user_by_id.get(id_lower)
+    }
+
+    /// (Re)indexes a user's UPN and id (after it was added or its id changed).
+    pub fn index_user(&mut self, ix: UserIx) {
+        let Some(u) = self.t.users.get(ix as usize) else {
+            return;
+        };
+        self.user_by_upn.insert(&u.upn, ix);
         if let Some(id) = &u.id {
-            self.user_by_id.insert(id.as_str().into(), ix);
+            self.user_by_id.insert(id, ix);
+        }
+    }
+
+    /// Adds a user unless its UPN is known: `Err((existing index, the user given back))`.
+    pub fn add_user_if_new(&mut self, u: User) -> Result<UserIx, (UserIx, User)> {
+        let ix = self.t.users.len() as UserIx;
+        if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix) {
+            return Err((existing, u));
+        }
+        if let Some(id) = &u.id {
+            self.user_by_id.insert(id, ix);
         }
         self.t.users.push(u);
         self.user_seen.push(true);
-        ix
+        Ok(ix)
+    }
+
+    /// Reserves room for about `rows` more rows of `kind` (estimated from the file size).
+    pub fn reserve(&mut self, kind: super::Kind, rows: usize) {
+        use super::Kind;
+        match kind {
+            Kind::Users => {
+                self.t.users.reserve(rows);
+                self.user_seen.reserve(rows);
+            }
+            Kind::Members => self.t.memberships.reserve(rows),
+            Kind::Licenses => self.t.license_assignments.reserve(rows),
+            Kind::Devices => self.t.devices.reserve(rows),
+            _ => {}
+        }
+    }
+
+    /// A device already imported with this id (lower-cased key).
+    pub fn device_ix(&self, id_lower: &str) -> Option<usize> {
+        self.device_by_id.get(id_lower).map(|i| i as usize)
+    }
+
+    pub fn index_device(&mut self, id_lower: &str, ix: usize) {
+        self.device_by_id.insert(id_lower, ix as u32);
     }
 
     fn index_group(&mut self, ix: GroupIx) {
@@ -186,12 +312,21 @@ impl Builder {
     pub fn finish(mut self) -> (Tenant, Vec<Issue>) {
         let mut t = std::mem::take(&mut self.t);
         // Users by UPN.
-        let mut order: Vec<u32> = (0..t.users.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let ua = t.users.get(a as usize).map(|u| u.upn.as_str());
-            let ub = t.users.get(b as usize).map(|u| u.upn.as_str());
-            ua.cmp(&ub)
-        });
+        // Sort keys carry the first 16 bytes so that most comparisons need no pointer chase.
+        let upn = |i: u32| {
+            t.users
+                .get(i as usize)
+                .map(|u| u.upn.as_str())
+                .unwrap_or("")
+        };
+        let mut keys: Vec<(u128, u32)> = t
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (prefix16(&u.upn), i as u32))
+            .collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| upn(a.1).cmp(upn(b.1))));
+        let order: Vec<u32> = keys.into_iter().map(|k| k.1).collect();
         let user_map = inverse(&order);
         t.users = permute(std::mem::take(&mut t.users), &order);
         // Groups by name, then id.
@@ -318,6 +453,15 @@ impl Builder {
     }
 }
 
+/// The first 16 bytes of `s`, big-endian, zero-padded: orders like the bytes themselves.
+fn prefix16(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    for (d, s) in b.iter_mut().zip(s.as_bytes()) {
+        *d = *s;
+    }
+    u128::from_be_bytes(b)
+}
+
 fn membership_key(m: &Membership) -> (GroupIx, u8, u32) {
     match m.member {
         Member::User(u) => (m.group, 0, u),
@@ -336,15 +480,38 @@ fn inverse(order: &[u32]) -> Vec<u32> {
     map
 }
 
+/// Reorders `v` in place so that `v[new] = old v[order[new]]` (cycle by cycle: no second copy of
+/// a million users).
 fn permute<T: Default>(mut v: Vec<T>, order: &[u32]) -> Vec<T> {
-    order
-        .iter()
-        .map(|&old| {
-            v.get_mut(old as usize)
-                .map(std::mem::take)
-                .unwrap_or_default()
-        })
-        .collect()
+    if order.len() != v.len() {
+        return v;
+    }
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done.get(start).copied().unwrap_or(true) {
+            continue;
+        }
+        let first = v.get_mut(start).map(std::mem::take).unwrap_or_default();
+        let mut j = start;
+        loop {
+            if let Some(d) = done.get_mut(j) {
+                *d = true;
+            }
+            let k = order.get(j).copied().unwrap_or(start as u32) as usize;
+            if k == start {
+                if let Some(slot) = v.get_mut(j) {
+                    *slot = first;
+                }
+                break;
+            }
+            let moved = v.get_mut(k).map(std::mem::take).unwrap_or_default();
+            if let Some(slot) = v.get_mut(j) {
+                *slot = moved;
+            }
+            j = k;
+        }
+    }
+    v
 }
 
 /// Nested-group cycles, each reported once (by its sorted group names).
@@ -425,4 +592,18 @@ fn cycles(t: &Tenant) -> Vec<Issue> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod permute_tests {
+    #[test]
+    fn permutes_in_place_by_cycles() {
+        let v = vec!["a", "b", "c", "d", "e"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let order = [3u32, 0, 4, 1, 2];
+        let p = super::permute(v, &order);
+        assert_eq!(p, ["d", "a", "e", "b", "c"]);
+    }
 }

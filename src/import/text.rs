@@ -38,7 +38,20 @@ impl Hasher for FastHasher {
         self.write_u64(i as u64);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // murmur3 fmix64: the multiply-rotate state alone leaves the low bits (the bucket index)
+        // nearly constant for keys sharing a suffix such as `@contoso.com`.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+impl FastHasher {
+    pub fn with_seed(seed: u64) -> FastHasher {
+        FastHasher(seed)
     }
 }
 
@@ -90,7 +103,24 @@ pub fn opt(s: &str) -> Option<&str> {
 
 /// Parses a boolean as exports and admins write it (English and common European words).
 pub fn parse_bool(s: &str) -> Option<bool> {
-    let n = norm(s);
+    let t = clean(s);
+    // Fast path without allocating: the common spellings.
+    for (w, v) in [
+        ("true", true),
+        ("false", false),
+        ("yes", true),
+        ("no", false),
+        ("1", true),
+        ("0", false),
+    ] {
+        if t.eq_ignore_ascii_case(w) {
+            return Some(v);
+        }
+    }
+    if t.len() > 12 {
+        return None;
+    }
+    let n = norm(t);
     match n.as_str() {
         "true" | "yes" | "y" | "1" | "ja" | "j" | "oui" | "si" | "sí" | "sim" | "wahr" | "x"
         | "enabled" | "on" | "vrai" => Some(true),

@@ -208,8 +208,9 @@ impl UserRows {
             account_enabled: enabled,
             manager_upn,
         };
-        let ix = match b.user_by_upn.get(user.upn.as_str()).copied() {
-            Some(ix) => {
+        let ix = match b.add_user_if_new(user) {
+            Ok(ix) => ix,
+            Err((ix, user)) => {
                 let seen = b.user_seen.get(ix as usize).copied().unwrap_or(false);
                 let Some(existing) = b.t.users.get_mut(ix as usize) else {
                     return;
@@ -247,13 +248,10 @@ impl UserRows {
                     *s = true;
                 }
                 if old_id != new_id {
-                    if let Some(id) = new_id {
-                        b.user_by_id.insert(id.into(), ix);
-                    }
+                    b.index_user(ix);
                 }
                 ix
             }
-            None => b.add_user(user),
         };
         // Licenses: the `Licenses` column, or `License assignment details` when that is empty.
         let lic = match opt(cell(self.licenses)) {
@@ -261,21 +259,15 @@ impl UserRows {
             None => opt(cell(self.license_details)).map(|v| (v, "license_details")),
         };
         if let Some((v, field)) = lic {
-            let resolved = match self.cache.get(v) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = resolve_license_cell(b, v);
-                    self.cache.insert(
-                        v.to_string(),
-                        LicenseCell {
-                            created: Vec::new(),
-                            ..c.clone()
-                        },
-                    );
-                    c
-                }
+            if !self.cache.contains_key(v) {
+                let c = resolve_license_cell(b, v);
+                warn_created(b, rep, row_no, cols.header_of(field), &c.created);
+                self.cache.insert(v.to_string(), c);
+            }
+            let Some(resolved) = self.cache.get(v) else {
+                rep.keep();
+                return;
             };
-            warn_created(b, rep, row_no, cols.header_of(field), &resolved.created);
             for u in &resolved.unknown {
                 rep.warn(row_no, "import.licenses.unknown_product", cols.header_of(field), u, "this license name matches no product of the tenant nor of Microsoft's product reference; the user is kept without it".into());
             }

@@ -63,7 +63,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!("readiness", "Check the imported tenant for what would go wrong in the migration", crate::readiness::ReadinessParams, crate::readiness::run),
     cmd!("convert", "Convert BMS device security policies into Intune-ready Graph JSON", crate::policy::ConvertParams, crate::policy::run),
     cmd!("plan", "Plan license waves: pilot first, then waves bounded by seats and size", crate::waves::PlanParams, crate::waves::run),
-    cmd!("apply", "Carry out a plan step or wave through Microsoft Graph (dry run by default)", crate::apply::ApplyParams, crate::apply::run),
+    cmd!("apply", "Carry out a plan step or wave through Microsoft Graph (--dry-run lists the operations without sending anything)", crate::apply::ApplyParams, crate::apply::run),
     cmd!("status", "What the workspace holds and how far the migration has come", crate::report::StatusParams, crate::report::status),
     cmd!("report", "Write the migration report (HTML and CSV) from the workspace", crate::report::ReportParams, crate::report::run),
     cmd!("debug.panic", "Test hook: panics inside a command (needs BMS2INTUNE_TEST_HOOKS=1)", PanicParams, test_panic, true),

@@ -5,6 +5,70 @@ use std::collections::HashMap;
 
 use crate::model::{GroupIx, Member, Tenant, UserIx};
 
+/// Items grouped by an index: `list[start[i]..start[i + 1]]` belong to `i`.
+#[derive(Debug, Default)]
+struct Grouped {
+    start: Vec<usize>,
+    list: Vec<u32>,
+}
+
+impl Grouped {
+    fn of(&self, i: usize) -> &[u32] {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(a), Some(b)) => self.list.get(*a..*b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Counting sort of `(key, item)` pairs with `key < n` (others are left out).
+    fn build(n: usize, pairs: impl Iterator<Item = (usize, u32)> + Clone) -> Grouped {
+        let mut start = vec![0usize; n + 1];
+        for (k, _) in pairs.clone() {
+            if k < n {
+                start[k + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut list = vec![0u32; start[n]];
+        for (k, item) in pairs {
+            if k >= n {
+                continue;
+            }
+            if let Some(pos) = next.get_mut(k) {
+                if let Some(slot) = list.get_mut(*pos) {
+                    *slot = item;
+                }
+                *pos += 1;
+            }
+        }
+        Grouped { start, list }
+    }
+}
+
+/// Direct user members and direct member groups per group (memberships naming a group the
+/// snapshot doesn't hold are left out; the data check reports them).
+fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped) {
+    let n = tenant.groups.len();
+    let users = Grouped::build(
+        n,
+        tenant.memberships.iter().filter_map(|m| match m.member {
+            Member::User(u) => Some((m.group as usize, u)),
+            Member::Group(_) => None,
+        }),
+    );
+    let groups = Grouped::build(
+        n,
+        tenant.memberships.iter().filter_map(|m| match m.member {
+            Member::Group(g) => Some((m.group as usize, g)),
+            Member::User(_) => None,
+        }),
+    );
+    (users, groups)
+}
+
 use super::reference::Reference;
 
 /// A policy's target group as resolved against the imported groups.
@@ -25,12 +89,12 @@ pub struct Scope<'t> {
     pub plan_disabled: Vec<bool>,
     /// Per product: includes an Intune service plan.
     pub product_has_intune: Vec<bool>,
-    /// Direct members per group: (users, nested groups).
-    pub direct: Vec<(Vec<UserIx>, Vec<GroupIx>)>,
-    /// Device indexes grouped by owner (`device_start[u]..device_start[u + 1]` are user `u`'s):
-    /// two flat vectors instead of a vector per user.
-    device_start: Vec<usize>,
-    device_list: Vec<usize>,
+    /// Direct members per group, as offsets into flat lists (a vector per group would cost
+    /// 100,000 allocations and reallocations over ten million memberships).
+    member_users: Grouped,
+    member_groups: Grouped,
+    /// Device indexes grouped by owner: two flat vectors instead of a vector per user.
+    devices: Grouped,
     /// Per user: a direct member of at least one group.
     pub in_any_group: Vec<bool>,
     /// Per user: in a group (transitively) targeted by an enabled BMS policy.
@@ -46,12 +110,12 @@ pub struct Scope<'t> {
 impl<'t> Scope<'t> {
     pub fn new(tenant: &'t Tenant, reference: &'t Reference) -> Scope<'t> {
         let n_users = tenant.users.len();
-        let licensed = tenant.intune_licensed();
         let product_has_intune: Vec<bool> = tenant
             .products
             .iter()
             .map(|p| p.includes_intune())
             .collect();
+        let licensed = intune_licensed(tenant, &product_has_intune);
 
         let mut plan_disabled = vec![false; n_users];
         for a in &tenant.license_assignments {
@@ -67,14 +131,12 @@ impl<'t> Scope<'t> {
             }
         }
 
-        let direct = tenant.direct_members();
-        let (device_start, device_list) = devices_grouped(tenant);
+        let (member_users, member_groups) = members_grouped(tenant);
+        let devices = devices_grouped(tenant);
         let mut in_any_group = vec![false; n_users];
-        for m in &tenant.memberships {
-            if let (Member::User(u), true) = (m.member, (m.group as usize) < tenant.groups.len()) {
-                if let Some(slot) = in_any_group.get_mut(u as usize) {
-                    *slot = true;
-                }
+        for u in &member_users.list {
+            if let Some(slot) = in_any_group.get_mut(*u as usize) {
+                *slot = true;
             }
         }
 
@@ -141,19 +203,17 @@ impl<'t> Scope<'t> {
                 continue;
             }
             *s = true;
-            if let Some((users, groups)) = direct.get(g as usize) {
-                for u in users {
-                    if let Some(slot) = targeted.get_mut(*u as usize) {
-                        *slot = true;
-                    }
+            for u in member_users.of(g as usize) {
+                if let Some(slot) = targeted.get_mut(*u as usize) {
+                    *slot = true;
                 }
-                stack.extend_from_slice(groups);
             }
+            stack.extend_from_slice(member_groups.of(g as usize));
         }
 
         let to_migrate: Vec<bool> = (0..n_users)
             .map(|u| {
-                let has_device = device_start.get(u + 1) > device_start.get(u);
+                let has_device = !devices.of(u).is_empty();
                 (has_device || targeted[u]) && !licensed[u]
             })
             .collect();
@@ -164,9 +224,9 @@ impl<'t> Scope<'t> {
             licensed,
             plan_disabled,
             product_has_intune,
-            direct,
-            device_start,
-            device_list,
+            member_users,
+            member_groups,
+            devices,
             in_any_group,
             targeted,
             to_migrate,
@@ -176,11 +236,8 @@ impl<'t> Scope<'t> {
     }
 
     /// Indexes of the devices user `u` owns, in snapshot order.
-    pub fn devices_of(&self, u: usize) -> &[usize] {
-        match (self.device_start.get(u), self.device_start.get(u + 1)) {
-            (Some(a), Some(b)) => self.device_list.get(*a..*b).unwrap_or(&[]),
-            _ => &[],
-        }
+    pub fn devices_of(&self, u: usize) -> &[u32] {
+        self.devices.of(u)
     }
 
     /// Lower-case UPN of a user index (out-of-range indexes, which the data check reports, give
@@ -226,13 +283,13 @@ impl<'t> Scope<'t> {
             }
             *s = true;
             touched.push(g);
-            if let Some((us, gs)) = self.direct.get(g as usize) {
-                users.extend(
-                    us.iter()
-                        .filter(|u| (**u as usize) < self.tenant.users.len()),
-                );
-                stack.extend_from_slice(gs);
-            }
+            users.extend(
+                self.member_users
+                    .of(g as usize)
+                    .iter()
+                    .filter(|u| (**u as usize) < self.tenant.users.len()),
+            );
+            stack.extend_from_slice(self.member_groups.of(g as usize));
         }
         for g in touched {
             if let Some(s) = seen.get_mut(g as usize) {
@@ -245,31 +302,93 @@ impl<'t> Scope<'t> {
     }
 }
 
-/// Devices grouped by owner index (counting sort): offsets per user and the device indexes.
-/// Devices whose owner is missing or out of range are left out (the data check reports them).
-fn devices_grouped(tenant: &Tenant) -> (Vec<usize>, Vec<usize>) {
-    let n = tenant.users.len();
-    let mut start = vec![0usize; n + 1];
-    for d in &tenant.devices {
-        if let Some(o) = d.owner.map(|o| o as usize).filter(|o| *o < n) {
-            start[o + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut next = start.clone();
-    let mut list = vec![0usize; start[n]];
-    for (i, d) in tenant.devices.iter().enumerate() {
-        let Some(o) = d.owner.map(|o| o as usize).filter(|o| *o < n) else {
+/// Devices grouped by owner index. Devices whose owner is missing or out of range are left out
+/// (the data check reports them).
+fn devices_grouped(tenant: &Tenant) -> Grouped {
+    Grouped::build(
+        tenant.users.len(),
+        tenant
+            .devices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.owner.map(|o| (o as usize, i as u32))),
+    )
+}
+
+/// Per user: holds an enabled Intune service plan. Same rule as [`Tenant::intune_licensed`], with
+/// the common case (nothing disabled in the assignment) decided per product once instead of
+/// comparing plan names for each of a million assignments.
+fn intune_licensed(tenant: &Tenant, product_has_intune: &[bool]) -> Vec<bool> {
+    let mut out = vec![false; tenant.users.len()];
+    for a in &tenant.license_assignments {
+        if !product_has_intune
+            .get(a.product as usize)
+            .copied()
+            .unwrap_or(false)
+        {
             continue;
-        };
-        if let Some(pos) = next.get_mut(o) {
-            if let Some(slot) = list.get_mut(*pos) {
-                *slot = i;
+        }
+        let enabled = a.disabled_plans.is_empty()
+            || tenant.products.get(a.product as usize).is_some_and(|p| {
+                p.intune_plans().any(|plan| {
+                    !a.disabled_plans.iter().any(|d| {
+                        d.eq_ignore_ascii_case(&plan.name)
+                            || plan
+                                .id
+                                .as_deref()
+                                .is_some_and(|id| d.eq_ignore_ascii_case(id))
+                    })
+                })
+            });
+        if enabled {
+            if let Some(slot) = out.get_mut(a.user as usize) {
+                *slot = true;
             }
-            *pos += 1;
         }
     }
-    (start, list)
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LicenseAssignment, Product, ServicePlan};
+
+    #[test]
+    fn licensed_matches_the_model_rule() {
+        let mut t: Tenant = serde_json::from_str(include_str!(
+            "../../tests/fixtures/readiness/all-checks-tenant.json"
+        ))
+        .unwrap();
+        t.products.push(Product {
+            part_number: "BOTH".into(),
+            service_plans: vec![
+                ServicePlan {
+                    name: "INTUNE_A".into(),
+                    id: Some("c1ec4a95-1f05-45b3-a911-aa3fa01094f5".into()),
+                },
+                ServicePlan {
+                    name: "INTUNE_EDU".into(),
+                    id: None,
+                },
+            ],
+            ..Default::default()
+        });
+        let both = (t.products.len() - 1) as u32;
+        for (user, disabled) in [
+            (0, vec!["C1EC4A95-1F05-45B3-A911-AA3FA01094F5"]),
+            (1, vec!["intune_a", "INTUNE_EDU"]),
+            (2, vec!["EXCHANGE_S_ENTERPRISE"]),
+        ] {
+            t.license_assignments.push(LicenseAssignment {
+                user,
+                product: both,
+                disabled_plans: disabled.into_iter().map(String::from).collect(),
+            });
+        }
+        let r = Reference::builtin().unwrap();
+        let scope = Scope::new(&t, &r);
+        assert_eq!(scope.licensed, t.intune_licensed());
+        assert!(scope.licensed[0] && !scope.licensed[1] && scope.licensed[2]);
+    }
 }

@@ -88,9 +88,17 @@ pub struct PlanParams {
 impl PlanParams {
     /// Explicit params over `base` (the previous plan's options or the defaults).
     fn options(&self, base: PlanOptions) -> PlanOptions {
+        // An explicit choice about the pilot replaces the inherited one as a whole.
+        let (pilot_groups, no_pilot) = match (&self.pilot_groups, self.no_pilot) {
+            (None, None) => (base.pilot_groups, base.no_pilot),
+            (Some(g), None) => (g.clone(), false),
+            (None, Some(true)) => (Vec::new(), true),
+            (None, Some(false)) => (base.pilot_groups, false),
+            (Some(g), Some(n)) => (g.clone(), n),
+        };
         PlanOptions {
-            pilot_groups: self.pilot_groups.clone().unwrap_or(base.pilot_groups),
-            no_pilot: self.no_pilot.unwrap_or(base.no_pilot),
+            pilot_groups,
+            no_pilot,
             wave_size: self.wave_size.unwrap_or(base.wave_size),
             max_devices: self.max_devices.or(base.max_devices),
             seats: self.seats.or(base.seats),
@@ -412,7 +420,6 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     let options = p.options(base);
 
     let t_plan = Instant::now();
-    let index = tenant.index();
     let mut pins: Vec<planner::Pin> = Vec::new();
     for pin in &tenant.pins {
         let wave = match (pin.pilot, pin.wave) {
@@ -429,8 +436,19 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     let mut unknown_pins = Vec::new();
     let mut date_pins = Vec::new();
     if let Some(e) = &edited {
+        // UPN → user, only for the UPNs the edited plan names.
+        let wanted: std::collections::HashSet<&str> =
+            e.pins.iter().map(|p| p.upn.as_str()).collect();
+        let mut user_by_upn: std::collections::HashMap<String, crate::model::UserIx> =
+            std::collections::HashMap::new();
+        for (i, u) in tenant.users.iter().enumerate() {
+            let upn = u.upn.to_lowercase();
+            if wanted.contains(upn.as_str()) {
+                user_by_upn.entry(upn).or_insert(i as crate::model::UserIx);
+            }
+        }
         for pin in &e.pins {
-            match index.user_by_upn.get(&pin.upn) {
+            match user_by_upn.get(&pin.upn) {
                 Some(&u) => pins.push(planner::Pin {
                     user: u,
                     wave: pin.wave,
@@ -539,4 +557,45 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
         changes,
         timings_ms: timings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_params_override_the_previous_options() {
+        let prev = PlanOptions {
+            pilot_groups: vec!["Pilot".into()],
+            wave_size: 50,
+            start: Some("2027-01-04".into()),
+            ..Default::default()
+        };
+        let p = PlanParams {
+            no_pilot: Some(true),
+            every: Some(14),
+            ..Default::default()
+        };
+        let o = p.options(prev.clone());
+        assert!(o.no_pilot && o.pilot_groups.is_empty());
+        assert_eq!(
+            (o.wave_size, o.every, o.start.as_deref()),
+            (50, 14, Some("2027-01-04"))
+        );
+        let p = PlanParams {
+            pilot_groups: Some(vec!["Other".into()]),
+            ..Default::default()
+        };
+        let o = p.options(PlanOptions {
+            no_pilot: true,
+            pilot_groups: vec![],
+            ..prev
+        });
+        assert!(!o.no_pilot);
+        assert_eq!(o.pilot_groups, vec!["Other".to_string()]);
+        assert_eq!(
+            PlanParams::default().options(PlanOptions::default()),
+            PlanOptions::default()
+        );
+    }
 }

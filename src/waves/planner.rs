@@ -180,10 +180,11 @@ pub struct SeatSummary {
     pub available: Option<u64>,
     /// Where `available` came from.
     pub source: String,
-    /// Seats the plan uses (users in waves, pilot included).
+    /// Free seats the plan uses (users in waves, pilot included, except those who only need the
+    /// Intune plan enabled).
     pub planned: u64,
-    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included), the
-    /// same definition as readiness's `seats.needed`.
+    /// Seats a full migration needs: BMS users not yet Intune-licensed (held back included) minus
+    /// those who only need the Intune plan enabled; the same definition as readiness's `seats.needed`.
     pub needed: u64,
     /// `needed − available` when positive.
     pub shortfall: Option<u64>,
@@ -203,6 +204,10 @@ pub struct PlanTotals {
     pub devices_planned: u64,
     /// BMS devices with no known owner: licensing never moves them; support must re-enroll them.
     pub devices_without_user: u64,
+    /// Planned users who hold a product with Intune whose Intune plan is disabled: enabling the
+    /// plan licenses them without a free seat.
+    #[serde(default)]
+    pub plan_enable_only: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -482,6 +487,8 @@ impl Members {
 /// O(log waves).
 struct RoomTree {
     size: usize,
+    /// Leaves in use (waves 0..len); the padding leaves hold 0.
+    len: usize,
     t: Vec<u64>,
 }
 
@@ -495,7 +502,17 @@ impl RoomTree {
         for i in (1..size).rev() {
             t[i] = t[2 * i].max(t[2 * i + 1]);
         }
-        RoomTree { size, t }
+        RoomTree {
+            size,
+            len: leaves.len(),
+            t,
+        }
+    }
+    /// More waves, each with `fill` room.
+    fn grow(&mut self, new_len: usize, fill: u64) {
+        let mut leaves: Vec<u64> = (0..self.len).map(|i| self.get(i)).collect();
+        leaves.resize(new_len.max(self.len), fill);
+        *self = RoomTree::new(&leaves);
     }
     fn get(&self, i: usize) -> u64 {
         self.t.get(self.size + i).copied().unwrap_or(0)
@@ -699,6 +716,21 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         .collect();
     let direct = Members::new(t);
     let licensed = t.intune_licensed();
+    // Users holding a product that includes Intune with the Intune plan disabled: enabling the plan
+    // in their existing assignment licenses them without taking a free seat (as readiness counts).
+    let mut plan_disabled = vec![false; n];
+    for a in &t.license_assignments {
+        let has_intune = t
+            .products
+            .get(a.product as usize)
+            .is_some_and(|p| p.includes_intune());
+        if has_intune && !licensed.get(a.user as usize).copied().unwrap_or(true) {
+            if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
+    let takes_seat = |u: UserIx| !plan_disabled.get(u as usize).copied().unwrap_or(false);
     let mut notes: Vec<Note> = Vec::new();
     let mut violations: Vec<Violation> = Vec::new();
     let note = |notes: &mut Vec<Note>, code: &str, message: String| {
@@ -725,7 +757,8 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     // Users in groups targeted by BMS policies (transitively).
     let mut targeted_groups: BTreeSet<GroupIx> = BTreeSet::new();
     let mut unresolved: BTreeSet<String> = BTreeSet::new();
-    for p in &t.policies {
+    // Enabled policies only, as readiness counts them: a disabled policy protects nobody.
+    for p in t.policies.iter().filter(|p| p.enabled) {
         for g in &p.target_groups {
             let k = g.trim().to_lowercase();
             let by_name = || {
@@ -795,7 +828,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         .users
         .iter()
         .map(|u| {
-            if u.upn.chars().any(char::is_uppercase) {
+            if !u.upn.is_ascii() || u.upn.bytes().any(|b| b.is_ascii_uppercase()) {
                 Cow::Owned(u.upn.to_lowercase())
             } else {
                 Cow::Borrowed(u.upn.as_str())
@@ -926,7 +959,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         status[u as usize] = Status::Placed(w);
         wave_of[u as usize] = w;
         pinned_flag[u as usize] = pin_of[u as usize] != NONE;
-        seats_used += 1;
+        seats_used += takes_seat(u) as u64;
     }
     let pilot_count = fixed.iter().filter(|f| f.0 == 0).count() as u64;
     if !o.no_pilot && pilot_count == 0 {
@@ -947,9 +980,11 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
 
     // Per-wave room after pins.
     let mut fixed_users: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut fixed_seats: BTreeMap<u32, u64> = BTreeMap::new();
     let mut fixed_devs: BTreeMap<u32, u64> = BTreeMap::new();
     for &(w, _, u) in &fixed {
         *fixed_users.entry(w).or_default() += 1;
+        *fixed_seats.entry(w).or_default() += takes_seat(u) as u64;
         *fixed_devs.entry(w).or_default() += dev_count[u as usize] as u64;
     }
     for (&w, &c) in &fixed_users {
@@ -980,7 +1015,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     }
     if let Some(avail) = available {
         let mut cum = 0u64;
-        for (&w, &c) in &fixed_users {
+        for (&w, &c) in &fixed_seats {
             cum += c;
             if cum > avail {
                 violations.push(Violation {
@@ -1285,7 +1320,11 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         let u = &all_units[i];
         (u.rank, Reverse(u.len), Reverse(u.devices), u.first)
     });
-    let slots = max_fixed_wave as usize + all_units.len() + 2;
+    // Start with about the waves the free users need and grow on demand: a small tree is fast.
+    let hard_max = max_fixed_wave as usize + all_units.len() + 2;
+    let free_users = flat.len() as u64;
+    let slots = (max_fixed_wave as usize + 2 + 2 * free_users.div_ceil(wave_cap) as usize + 1)
+        .min(hard_max);
     let mut room: Vec<u64> = vec![wave_cap; slots];
     let mut dev_room: Vec<u64> = vec![dev_cap; slots];
     if let Some(r) = room.first_mut() {
@@ -1307,8 +1346,9 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     for &ui in &order_ix {
         let unit = &all_units[ui];
         let need = unit.len as u64;
+        let need_seats = members_of(unit).iter().filter(|u| takes_seat(**u)).count() as u64;
         if let Some(left) = seats_left {
-            if need > left {
+            if need_seats > left {
                 for &u in members_of(unit) {
                     status[u as usize] = Status::NoSeat;
                 }
@@ -1320,7 +1360,12 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
             match tree.first_at_least(lo, need) {
                 Some(w) if dev_room.get(w).copied().unwrap_or(0) >= unit.devices => break Some(w),
                 Some(w) => lo = w + 1,
-                None => break None,
+                None if tree.len >= hard_max => break None,
+                None => {
+                    let new_len = (tree.len * 2).clamp(tree.len + 1, hard_max);
+                    tree.grow(new_len, wave_cap);
+                    dev_room.resize(new_len, dev_cap);
+                }
             }
         };
         let Some(w) = placed else {
@@ -1335,7 +1380,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
             *r = r.saturating_sub(unit.devices);
         }
         if let Some(l) = seats_left.as_mut() {
-            *l -= need;
+            *l -= need_seats;
         }
         unit_wave[ui] = w as u32;
         for &u in members_of(unit) {
@@ -1705,8 +1750,29 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     }
 
     let planned: u64 = waves.iter().map(|w| w.user_count).sum();
-    // Same definition as readiness's seats.needed: BMS users minus the Intune-licensed ones.
-    let needed = planned + unplaced.len() as u64 + held_back.len() as u64;
+    // Same definition as readiness's seats.needed: BMS users not Intune-licensed, minus those who
+    // only need the Intune plan enabled in a product they already hold.
+    let (mut needed, mut seats_planned, mut enable_only) = (0u64, 0u64, 0u64);
+    for (i, st) in status.iter().enumerate() {
+        let counts = matches!(
+            st,
+            Status::Placed(_)
+                | Status::NoSeat
+                | Status::HeldNoUsageLocation
+                | Status::HeldUnsupported
+                | Status::Free
+        );
+        if !counts {
+            continue;
+        }
+        let placed = matches!(st, Status::Placed(_));
+        if plan_disabled[i] {
+            enable_only += placed as u64;
+        } else {
+            needed += 1;
+            seats_planned += placed as u64;
+        }
+    }
     let totals = PlanTotals {
         users_in_tenant: n as u64,
         bms_users,
@@ -1718,6 +1784,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         unplaced: unplaced.len() as u64,
         devices_planned,
         devices_without_user,
+        plan_enable_only: enable_only,
     };
     laps.mark("lists");
     Ok(WavePlan {
@@ -1727,7 +1794,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         seats: SeatSummary {
             available,
             source: seat_source,
-            planned,
+            planned: seats_planned,
             needed,
             shortfall: available
                 .and_then(|a| needed.checked_sub(a))
@@ -1944,6 +2011,30 @@ mod tests {
         let p = run(&t2, &opts()).unwrap();
         assert_eq!(p.seats.available, None);
         assert!(p.seats.source.contains("SPE_E3"));
+    }
+
+    #[test]
+    fn enabling_a_disabled_intune_plan_takes_no_seat_and_disabled_policies_target_nobody() {
+        let mut t = with_seats(tenant(8, &["A"]), 10, 5); // 5 free
+        t.license_assignments.push(LicenseAssignment {
+            user: 5,
+            product: 0,
+            disabled_plans: vec!["INTUNE_A".into()],
+        });
+        let p = run(&t, &opts()).unwrap();
+        assert_eq!(p.totals.planned, 6);
+        assert_eq!(p.totals.plan_enable_only, 1);
+        assert_eq!(p.seats.planned, 5);
+        assert_eq!(p.seats.needed, 7);
+        assert_eq!(p.seats.shortfall, Some(2));
+        let unplaced: Vec<&str> = p.unplaced.iter().map(|u| u.upn.as_str()).collect();
+        assert_eq!(unplaced, vec!["u06@contoso.com", "u07@contoso.com"]);
+        // u07 has no device: only the (now disabled) policy made it a BMS user
+        t.devices.retain(|d| d.owner != Some(7));
+        t.policies[0].enabled = false;
+        let p = run(&t, &opts()).unwrap();
+        assert!(p.unplaced.iter().all(|u| u.upn != "u07@contoso.com"));
+        assert_eq!(p.totals.bms_users, 7);
     }
 
     #[test]
@@ -2181,6 +2272,60 @@ mod tests {
         assert_eq!(p.waves.iter().filter(|w| !w.pilot).count(), 2);
         assert_eq!(p.waves[1].devices.get("android"), Some(&2));
         assert_eq!(p.waves[1].devices.get("ios"), Some(&2));
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use crate::model::{Device, User};
+
+    #[test]
+    fn device_bound_waves_grow_past_the_first_estimate() {
+        let mut t = Tenant::default();
+        for i in 0..9u32 {
+            t.users.push(User {
+                upn: format!("u{i}@x"),
+                ..Default::default()
+            });
+            for k in 0..2 {
+                t.devices.push(Device {
+                    id: Some(format!("d{i}-{k}")),
+                    owner: Some(i),
+                    owner_upn: None,
+                    platform: Platform::Ios,
+                    os: "iOS".into(),
+                    os_version: None,
+                    model: None,
+                    last_sync: None,
+                });
+            }
+        }
+        let o = PlanOptions {
+            no_pilot: true,
+            wave_size: 100,
+            max_devices: Some(2),
+            ..Default::default()
+        };
+        let p = plan(&PlanInput {
+            tenant: &t,
+            facts: &ReadinessFacts::default(),
+            options: &o,
+            pins: &[],
+            date_pins: &[],
+        })
+        .unwrap();
+        assert_eq!(p.waves.len(), 9);
+        assert!(p
+            .waves
+            .iter()
+            .all(|w| w.user_count == 1 && w.device_count == 2));
+        let mut tree = RoomTree::new(&[0, 3, 1]);
+        assert_eq!(tree.first_at_least(1, 2), Some(1));
+        assert_eq!(tree.first_at_least(2, 2), None);
+        tree.grow(5, 4);
+        assert_eq!(tree.first_at_least(2, 2), Some(3));
+        assert_eq!(tree.get(1), 3);
     }
 }
 

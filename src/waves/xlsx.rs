@@ -283,6 +283,10 @@ pub fn to_xlsx(plan: &WavePlan, tenant: &Tenant) -> Result<Vec<u8>> {
         }
     }
     let mut wb = Workbook::new();
+    // Big plans: fast deflate (a slightly larger file, several times faster to save).
+    if sheets.iter().map(|s| s.rows.len()).sum::<usize>() > 100_000 {
+        wb.set_zip_compression_level(1);
+    }
     let when = ExcelDateTime::from_ymd(2000, 1, 1).map_err(xerr)?;
     wb.set_properties(
         &DocProperties::new()

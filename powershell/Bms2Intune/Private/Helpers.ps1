@@ -61,30 +61,36 @@ function Get-BmsUnavailableError {
 
 function ConvertTo-BmsMigrationAction {
     <#
-    The apply result as Bms2Intune.MigrationAction objects (one per Graph operation, planned or
-    done), and a non-terminating error when some failed (the journal lets a rerun resume).
+    The apply result as Bms2Intune.MigrationAction objects (one per Graph operation, planned,
+    done, skipped or failed), its notes as warnings, and a non-terminating error when operations
+    failed (the journal lets the same command, run again, resume).
     #>
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [AllowNull()] [object] $Result,
-        [Parameter(Mandatory)] [string] $Step
+        [Parameter(Mandatory)] [AllowNull()] [object] $Result
     )
     if ($null -eq $Result) { return }
-    foreach ($a in (ConvertTo-BmsArray $Result.actions)) {
+    Write-Verbose -Message ('{0}: {1} planned, {2} done, {3} skipped, {4} failed; {5} Graph request(s); journal {6}.' -f $Result.step, $Result.planned, $Result.done, $Result.skipped, $Result.failed, $Result.requests, $Result.journal)
+    foreach ($n in (ConvertTo-BmsArray $Result.notes)) { Write-Warning -Message $n }
+    foreach ($o in (ConvertTo-BmsArray $Result.operations)) {
         [pscustomobject][ordered]@{
             PSTypeName = 'Bms2Intune.MigrationAction'
-            Step       = $Step
+            Step       = $Result.step
+            Wave       = $Result.wave
             DryRun     = [bool]$Result.dry_run
-            Operation  = $a.operation
-            Target     = $a.target
-            Status     = $a.status
-            Detail     = $a.detail
+            Outcome    = $o.outcome
+            Method     = $o.method
+            Path       = $o.path
+            Summary    = $o.summary
+            ObjectId   = $o.object_id
+            Reason     = $o.reason
+            RequestId  = $o.request_id
+            Operation  = $o.op
+            Sku        = $Result.sku
         }
     }
-    $failed = 0
-    if ($Result.summary) { $failed = [int]$Result.summary.failed }
-    if ($failed -gt 0) {
-        $record = ConvertTo-BmsErrorRecord -Code 'apply.partial_failure' -Category InvalidResult -Message "$failed operation(s) of $Step failed; see journal.jsonl in the workspace. Running the same command again resumes where it stopped."
+    if ([int]$Result.failed -gt 0) {
+        $record = ConvertTo-BmsErrorRecord -Code 'apply.partial_failure' -Category InvalidResult -Message "$($Result.failed) operation(s) of $($Result.step) failed (the Reason of each says why); fix the cause and run the same command again: the journal ($($Result.journal)) makes it resume."
         $PSCmdlet.WriteError($record)
     }
 }

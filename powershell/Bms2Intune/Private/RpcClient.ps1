@@ -14,8 +14,10 @@ $script:BmsRpc = @{
     Version    = $null
     Commands   = @()
 }
-# What Connect-BmsGraph sent last (secrets kept as SecureString), replayed when the process restarts.
-$script:BmsGraphConnect = $null
+# Set by Connect-BmsGraph: a closure building the "auth" params of apply requests (secrets kept
+# as SecureString until a request is written), and the national cloud's Graph/login endpoints.
+$script:BmsGraphAuth = $null
+$script:BmsGraphEndpoints = [ordered]@{}
 
 function Test-BmsWindows {
     [CmdletBinding()]
@@ -168,9 +170,7 @@ function Open-BmsRpcSession {
     param()
     $s = $script:BmsRpc
     if ($s.Process -and -not $s.Process.HasExited) { return $s }
-    $restarted = $false
     if ($s.Process) {
-        $restarted = $true
         Write-Warning -Message "The bms2intune rpc process ended (exit code $($s.Process.ExitCode)); starting a new one."
         Close-BmsRpcSession
     }
@@ -218,11 +218,6 @@ function Open-BmsRpcSession {
     }
     $s.Version = $hello.version
     $s.Commands = @($hello.commands | ForEach-Object { $_.name })
-    if ($restarted -and $script:BmsGraphConnect) {
-        Write-Verbose -Message 'Reconnecting the new rpc process to Microsoft Graph.'
-        $params = & $script:BmsGraphConnect
-        [void](Send-BmsRpcRequest -Command 'connect' -Params $params -Sensitive)
-    }
     return $s
 }
 

@@ -1,19 +1,24 @@
 function Connect-BmsGraph {
     <#
     .SYNOPSIS
-    Connects the session's bms2intune process to Microsoft Graph for importing from and changing the tenant.
+    Sets the Microsoft Graph credentials the migration steps of this session use.
 
     .DESCRIPTION
-    Gives the bms2intune process the credentials it uses to call Microsoft Graph: an app
-    registration's client secret (SecureString or PSCredential) or certificate (thumbprint in the
-    Windows certificate store, or a .pfx file), the managed identity of an Azure VM or Automation
-    account, or an access token from an existing Connect-MgGraph or Get-AzAccessToken session.
+    Keeps the credentials Invoke-BmsMigrationStep and Invoke-BmsMigrationWave hand to the
+    bms2intune binary for their Graph calls: an app registration's client secret (SecureString
+    or PSCredential), the managed identity of an Azure VM or Automation account, or an access
+    token from an existing Connect-MgGraph or Get-AzAccessToken session. A certificate (thumbprint
+    in the Windows certificate store, or a .pfx/.pem file) is passed on as well, but this build of
+    the binary refuses it ('graph.auth.unsupported'): use a secret or a managed identity there.
 
-    Secrets cross to the binary only inside the JSON request on the process's standard input,
-    never on a command line, in an environment variable or in a file, and are never written to the
-    verbose stream. If the bms2intune process restarts, the module reconnects it the same way.
+    Nothing is sent now: the credentials are checked by the first real (not -WhatIf) step. Each
+    such request carries them in its "auth" params on the rpc process's standard input, never on a
+    command line, in an environment variable or in a file; secrets stay SecureStrings in the
+    module until then and the request is never written to the verbose stream. A dry run sends no
+    credentials. Without Connect-BmsGraph the binary falls back to its environment variables
+    (BMS2INTUNE_ACCESS_TOKEN, or BMS2INTUNE_TENANT_ID/CLIENT_ID/CLIENT_SECRET).
 
-    Outputs a Bms2Intune.GraphConnection (tenant, auth kind, token expiry, granted permissions).
+    Outputs a Bms2Intune.GraphConnection (tenant, method, client id, cloud).
 
     .PARAMETER TenantId
     The tenant: its id (GUID) or a verified domain such as contoso.onmicrosoft.com.
@@ -29,14 +34,10 @@ function Connect-BmsGraph {
     The app's client id as user name and its client secret as password.
 
     .PARAMETER CertificateThumbprint
-    Thumbprint of the app's certificate in Cert:\CurrentUser\My or Cert:\LocalMachine\My
-    (Windows). Its private key must be exportable; otherwise use -CertificatePath.
+    Thumbprint of the app's certificate in the Windows certificate store.
 
     .PARAMETER CertificatePath
-    A .pfx file holding the app's certificate and private key.
-
-    .PARAMETER CertificatePassword
-    The password of the .pfx file.
+    A .pfx or .pem file holding the app's certificate and private key.
 
     .PARAMETER ManagedIdentity
     Use the managed identity of the Azure VM, Automation account or Function running this script.
@@ -50,30 +51,32 @@ function Connect-BmsGraph {
     Take the access token of the current Connect-MgGraph session (Microsoft.Graph.Authentication).
 
     .PARAMETER Environment
-    The national cloud: Global (default), USGov, USGovDoD or China.
+    The national cloud: Global (default), USGov, USGovDoD or China. Sets the Graph and login
+    endpoints the binary uses.
 
     .EXAMPLE
-    Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (Get-Secret -Name Bms2IntuneSecret)
+    Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -ClientSecret (Get-Secret -Name Bms2IntuneSecret); Invoke-BmsMigrationStep -Workspace .\work -Step policies -Confirm:$false
 
-    Connects with a client secret kept in a SecretManagement vault.
-
-    .EXAMPLE
-    Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -CertificatePath .\bms2intune.pfx -CertificatePassword (Get-Secret -Name Bms2IntunePfx)
-
-    Connects with the app's certificate from a .pfx file.
+    Uses a client secret kept in a SecretManagement vault to create the Intune policies.
 
     .EXAMPLE
-    Connect-BmsGraph -TenantId contoso.onmicrosoft.us -Credential (Get-Credential -UserName 11111111-2222-3333-4444-555555555555 -Message 'Client secret') -Environment USGov
+    Connect-BmsGraph -TenantId contoso.onmicrosoft.com -ClientId 11111111-2222-3333-4444-555555555555 -CertificatePath .\bms2intune.pfx; Invoke-BmsMigrationStep -Workspace .\work -Step policies -Confirm:$false
 
-    Connects to a US Government tenant with the client id and a secret typed at the prompt.
-
-    .EXAMPLE
-    Connect-BmsGraph -ManagedIdentity
-
-    Connects as the managed identity of the Azure Automation account running the job.
+    Passes the app's certificate file; this build of the binary answers 'graph.auth.unsupported'.
 
     .EXAMPLE
-    Connect-BmsGraph -AccessToken (Get-AzAccessToken -ResourceUrl https://graph.microsoft.com -AsSecureString).Token
+    Connect-BmsGraph -TenantId contoso.onmicrosoft.us -Credential (Get-Credential -UserName 11111111-2222-3333-4444-555555555555 -Message 'Client secret') -Environment USGov; Invoke-BmsMigrationStep -Workspace .\work -Step policies -Confirm:$false
+
+    A US Government tenant, with the client id and a secret typed at the prompt.
+
+    .EXAMPLE
+    Connect-BmsGraph -ManagedIdentity -Environment USGovDoD; Invoke-BmsMigrationWave -Workspace .\work -Wave 0 -Sku EMS -Confirm:$false
+
+    Licenses the pilot wave as the managed identity of the Azure Automation account running the
+    job, in a US Government DoD tenant.
+
+    .EXAMPLE
+    Connect-BmsGraph -AccessToken (Get-AzAccessToken -ResourceUrl https://graph.microsoft.com -AsSecureString).Token; Invoke-BmsMigrationStep -Workspace .\work -Step policies -Confirm:$false
 
     Reuses the signed-in Az session's token.
 
@@ -119,9 +122,6 @@ function Connect-BmsGraph {
         [ValidateScript({ Test-Path -LiteralPath $_ -PathType Leaf })]
         [string] $CertificatePath,
 
-        [Parameter(ParameterSetName = 'CertificatePath')]
-        [System.Security.SecureString] $CertificatePassword,
-
         [Parameter(Mandatory, ParameterSetName = 'ManagedIdentity')]
         [switch] $ManagedIdentity,
 
@@ -133,12 +133,10 @@ function Connect-BmsGraph {
         [switch] $UseMgGraphSession,
 
         [ValidateSet('Global', 'USGov', 'USGovDoD', 'China')]
-        [string] $Environment
+        [string] $Environment = 'Global'
     )
     try {
         $set = $PSCmdlet.ParameterSetName
-        $cloud = $null
-        if ($Environment) { $cloud = $Environment.ToLowerInvariant() }
         $tenant = $TenantId
         $client = $ClientId
         $secret = $ClientSecret
@@ -149,36 +147,6 @@ function Connect-BmsGraph {
                 $record = ConvertTo-BmsErrorRecord -Code 'module.invalid_client_id' -Category InvalidArgument -Message "The credential's user name '$client' is not an application (client) id (a GUID)."
                 $PSCmdlet.ThrowTerminatingError($record)
             }
-        }
-        $pfx = $null
-        $pfxPassword = $CertificatePassword
-        if ($set -eq 'CertificatePath') {
-            $full = Resolve-BmsPath -Path $CertificatePath
-            $pfx = [System.Convert]::ToBase64String([System.IO.File]::ReadAllBytes($full))
-        } elseif ($set -eq 'CertificateThumbprint') {
-            $cert = $null
-            foreach ($store in @('Cert:\CurrentUser\My', 'Cert:\LocalMachine\My')) {
-                $candidate = Join-Path -Path $store -ChildPath $CertificateThumbprint
-                if (Test-Path -LiteralPath $candidate) { $cert = Get-Item -LiteralPath $candidate; break }
-            }
-            if (-not $cert) {
-                $record = ConvertTo-BmsErrorRecord -Code 'module.certificate_not_found' -Category ObjectNotFound -Message "No certificate with thumbprint $CertificateThumbprint in Cert:\CurrentUser\My or Cert:\LocalMachine\My (Windows only); use -CertificatePath with a .pfx file elsewhere."
-                $PSCmdlet.ThrowTerminatingError($record)
-            }
-            if (-not $cert.HasPrivateKey) {
-                $record = ConvertTo-BmsErrorRecord -Code 'module.certificate_no_key' -Category InvalidArgument -Message "The certificate $CertificateThumbprint has no private key in this store; import the .pfx or use -CertificatePath."
-                $PSCmdlet.ThrowTerminatingError($record)
-            }
-            $plainPassword = [guid]::NewGuid().ToString('N')
-            try {
-                $bytes = $cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $plainPassword)
-            } catch {
-                $record = ConvertTo-BmsErrorRecord -Code 'module.certificate_not_exportable' -Category PermissionDenied -Message "The private key of certificate $CertificateThumbprint cannot be exported for bms2intune ($($_.Exception.Message)); use -CertificatePath with the .pfx file, a client secret or a managed identity."
-                $PSCmdlet.ThrowTerminatingError($record)
-            }
-            $pfx = [System.Convert]::ToBase64String($bytes)
-            $pfxPassword = ConvertTo-BmsSecureString -Text $plainPassword
-            $plainPassword = $null
         }
         $token = $AccessToken
         if ($set -eq 'MgGraphSession') {
@@ -195,11 +163,7 @@ function Connect-BmsGraph {
             $token = ConvertTo-BmsSecureString -Text $bearer
             $bearer = $null
         }
-
-        # Rebuilt on every (re)connect, so plain-text secrets live only for the request. The closure
-        # cannot see the module's private functions (GetNewClosure binds it to a new module), hence
-        # the inline SecureString conversion.
-        $auth = switch ($set) {
+        $method = switch ($set) {
             'ClientSecret' { 'client_secret' }
             'Credential' { 'client_secret' }
             'CertificateThumbprint' { 'certificate' }
@@ -207,34 +171,38 @@ function Connect-BmsGraph {
             'ManagedIdentity' { 'managed_identity' }
             default { 'access_token' }
         }
-        $buildParams = {
-            $p = [ordered]@{}
-            $p['auth'] = $auth
-            if ($tenant) { $p['tenant_id'] = $tenant }
-            if ($client) { $p['client_id'] = $client }
-            if ($auth -eq 'client_secret') { $p['client_secret'] = (New-Object System.Management.Automation.PSCredential -ArgumentList 'bms2intune', $secret).GetNetworkCredential().Password }
-            if ($auth -eq 'certificate') {
-                $p['certificate_pfx'] = $pfx
-                if ($pfxPassword) { $p['certificate_password'] = (New-Object System.Management.Automation.PSCredential -ArgumentList 'bms2intune', $pfxPassword).GetNetworkCredential().Password }
-            }
-            if ($auth -eq 'access_token') { $p['access_token'] = (New-Object System.Management.Automation.PSCredential -ArgumentList 'bms2intune', $token).GetNetworkCredential().Password }
-            if ($cloud) { $p['cloud'] = $cloud }
-            $p
+        $certFile = $null
+        if ($set -eq 'CertificatePath') { $certFile = Resolve-BmsPath -Path $CertificatePath }
+        $thumbprint = $CertificateThumbprint
+
+        # Built again for every request, so a secret is plain text only while its request is
+        # written. The closure cannot see the module's private functions (GetNewClosure binds it
+        # to a new module), hence the inline SecureString conversion.
+        $script:BmsGraphAuth = {
+            $auth = [ordered]@{}
+            $auth['method'] = $method
+            if ($method -eq 'client_secret' -or $method -eq 'certificate') { $auth['tenant_id'] = $tenant }
+            if ($client) { $auth['client_id'] = $client }
+            if ($method -eq 'client_secret') { $auth['client_secret'] = (New-Object System.Management.Automation.PSCredential -ArgumentList 'bms2intune', $secret).GetNetworkCredential().Password }
+            if ($method -eq 'access_token') { $auth['access_token'] = (New-Object System.Management.Automation.PSCredential -ArgumentList 'bms2intune', $token).GetNetworkCredential().Password }
+            if ($certFile) { $auth['certificate_path'] = $certFile }
+            if ($thumbprint) { $auth['thumbprint'] = $thumbprint }
+            $auth
         }.GetNewClosure()
 
-        try {
-            $result = Invoke-BmsRpc -Command 'connect' -Params (& $buildParams) -Sensitive
-        } catch {
-            throw (Get-BmsUnavailableError -ErrorRecord $_ -Feature 'Connecting to Microsoft Graph')
+        # National clouds: the Graph and login endpoints the binary calls.
+        $script:BmsGraphEndpoints = switch ($Environment) {
+            'USGov' { [ordered]@{ graph_url = 'https://graph.microsoft.us'; login_url = 'https://login.microsoftonline.us' } }
+            'USGovDoD' { [ordered]@{ graph_url = 'https://dod-graph.microsoft.us'; login_url = 'https://login.microsoftonline.us' } }
+            'China' { [ordered]@{ graph_url = 'https://microsoftgraph.chinacloudapi.cn'; login_url = 'https://login.chinacloudapi.cn' } }
+            default { [ordered]@{} }
         }
-        $script:BmsGraphConnect = $buildParams
         [pscustomobject][ordered]@{
-            PSTypeName  = 'Bms2Intune.GraphConnection'
-            TenantId    = $result.tenant_id
-            Auth        = $result.auth
-            ClientId    = $result.client_id
-            ExpiresOn   = $result.expires_on
-            Permissions = ConvertTo-BmsArray $result.permissions
+            PSTypeName = 'Bms2Intune.GraphConnection'
+            TenantId   = $tenant
+            Method     = $method
+            ClientId   = $client
+            Cloud      = $Environment
         }
     } catch {
         $PSCmdlet.ThrowTerminatingError($_)

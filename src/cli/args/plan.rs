@@ -42,7 +42,8 @@ pub struct PlanArgs {
     /// A date no wave may fall on, YYYY-MM-DD; repeatable.
     #[arg(long = "holiday", value_name = "DATE")]
     pub holidays: Vec<String>,
-    /// License group name per wave; {nn} = two-digit wave number, {n} = wave number [default: "BMS2Intune Wave {nn}"].
+    // (Doc text avoids the one-letter placeholder: clap prints it as a line break.)
+    /// License group name per wave; {nn} = two-digit wave number, a one-letter n placeholder = plain number [default: "BMS2Intune Wave {nn}"].
     #[arg(long, value_name = "PATTERN")]
     pub group_pattern: Option<String>,
     /// Re-import an edited plan.xlsx or plan.csv, validate it and report changes against plan.json.

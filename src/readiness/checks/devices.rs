@@ -3,11 +3,33 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{Device, Platform};
 use crate::readiness::finding::{n, Finding, Severity};
 use crate::readiness::reference::{compare_version_text, Reference};
 use crate::readiness::scope::Scope;
+
+/// FNV-1a: the memo below hashes short OS strings millions of times; SipHash's protection
+/// against crafted keys buys nothing for the tenant's own data.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// What Intune will make of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +134,8 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut unsupported = vec![false; t.devices.len()];
     let mut buf = String::new();
     // Tenants have a few hundred distinct OS/version pairs across millions of devices.
-    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict> = HashMap::new();
+    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict, BuildHasherDefault<Fnv>> =
+        HashMap::default();
     for (i, d) in t.devices.iter().enumerate() {
         let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
         let verdict = match seen.get(&key) {
@@ -205,7 +228,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
         let devs = scope.devices_of(u);
         let bad = devs
             .iter()
-            .filter(|i| unsupported.get(**i).copied().unwrap_or(false))
+            .filter(|i| unsupported.get(**i as usize).copied().unwrap_or(false))
             .count();
         if bad == 0 {
             continue;
