@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod snapbin;
+
 /// Current workspace format version.
 pub const FORMAT_VERSION: u32 = 1;
 /// Default workspace directory when `--workspace` is not given.
@@ -22,6 +24,8 @@ pub const DEFAULT_DIR: &str = "bms2intune-work";
 pub mod files {
     pub const MANIFEST: &str = "workspace.json";
     pub const TENANT: &str = "tenant.json";
+    /// Binary cache of tenant.json for fast loading (see workspace/snapbin.rs).
+    pub const TENANT_BIN: &str = "tenant.bin";
     pub const IMPORT_REPORT: &str = "import-report.json";
     pub const REJECTED_ROWS: &str = "rejected-rows.csv";
     pub const READINESS: &str = "readiness.json";
@@ -228,6 +232,9 @@ impl Workspace {
                 format!("workspace {} holds no tenant snapshot yet; run `bms2intune import FILE...` first", self.root.display()),
             ));
         }
+        if let Some(t) = self.load_tenant_bin() {
+            return Ok(t);
+        }
         let snap: Snapshot = self.read_json(files::TENANT)?;
         if snap.snapshot_version != crate::model::SNAPSHOT_VERSION {
             return Err(Error::input(
@@ -259,8 +266,54 @@ impl Workspace {
             )
             .map_err(std::io::Error::other)?;
             w.write_all(b"\n")
-        })
+        })?;
+        // The binary cache; if it can't be written, loading falls back to the JSON.
+        let _ = std::fs::remove_file(self.path(files::TENANT_BIN));
+        let json = self.path(files::TENANT);
+        if let Some(fp) = file_fingerprint(&json) {
+            if let Ok(bytes) = snapbin::encode(tenant, fp) {
+                self.write_bytes(files::TENANT_BIN, &bytes)?;
+            }
+        }
+        Ok(json)
     }
+
+    /// The tenant from `tenant.bin` when it was written for the current `tenant.json`.
+    fn load_tenant_bin(&self) -> Option<crate::model::Tenant> {
+        let fp = file_fingerprint(&self.path(files::TENANT))?;
+        let bytes = fs::read(self.path(files::TENANT_BIN)).ok()?;
+        match snapbin::decode(&bytes, fp) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                eprintln!(
+                    "note: {} not used ({}); loading {}",
+                    files::TENANT_BIN,
+                    why.0,
+                    files::TENANT
+                );
+                None
+            }
+        }
+    }
+}
+
+/// [`snapbin::fingerprint`] of a file, reading only its ends.
+fn file_fingerprint(path: &Path) -> Option<(u64, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path).ok()?;
+    let n = f.metadata().ok()?.len();
+    let ends = snapbin::ENDS as u64;
+    if n <= 2 * ends {
+        let mut all = Vec::new();
+        f.read_to_end(&mut all).ok()?;
+        return Some(snapbin::fingerprint(&all));
+    }
+    let mut head = vec![0u8; snapbin::ENDS];
+    let mut tail = vec![0u8; snapbin::ENDS];
+    f.read_exact(&mut head).ok()?;
+    f.seek(SeekFrom::Start(n - ends)).ok()?;
+    f.read_exact(&mut tail).ok()?;
+    Some(snapbin::fingerprint_parts(n, &head, &tail))
 }
 
 #[derive(Deserialize)]
@@ -314,6 +367,36 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn tenant_bin_is_used_only_for_its_own_tenant_json() {
+        use crate::model::{Tenant, User};
+        let d = tmpdir("bin");
+        let ws = Workspace::open(Some(d.to_str().unwrap()), true).unwrap();
+        let mut t = Tenant::default();
+        t.users.push(User {
+            upn: "a@x".into(),
+            ..Default::default()
+        });
+        ws.save_tenant(&t).unwrap();
+        assert!(ws.exists(files::TENANT_BIN));
+        assert_eq!(ws.load_tenant_bin().as_ref(), Some(&t));
+        assert_eq!(ws.load_tenant().unwrap(), t);
+        // tenant.json replaced by another snapshot: the stale cache is ignored.
+        let json = fs::read_to_string(ws.path(files::TENANT))
+            .unwrap()
+            .replace("a@x", "b@x");
+        fs::write(ws.path(files::TENANT), json).unwrap();
+        assert!(ws.load_tenant_bin().is_none());
+        assert_eq!(ws.load_tenant().unwrap().users[0].upn, "b@x");
+        // A damaged cache falls back to the JSON too.
+        ws.save_tenant(&t).unwrap();
+        let mut bin = fs::read(ws.path(files::TENANT_BIN)).unwrap();
+        bin.truncate(bin.len() - 3);
+        fs::write(ws.path(files::TENANT_BIN), bin).unwrap();
+        assert_eq!(ws.load_tenant().unwrap(), t);
         let _ = fs::remove_dir_all(&d);
     }
 }

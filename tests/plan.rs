@@ -661,6 +661,44 @@ fn xlsx_round_trip_reports_every_change() {
 }
 
 #[test]
+fn edited_xlsx_with_unknown_sheets_or_duplicate_rows_is_refused() {
+    let ws = workspace("xlsxbad", &fixture_tenant(), Some("readiness.json"));
+    assert_eq!(
+        plan(&ws, &["--pilot-group", "BMS Pilot", "--wave-size", "4"]).0,
+        0
+    );
+    let sheets = read_xlsx(&ws.join("plan.xlsx"));
+    let mut renamed = sheets.clone();
+    if let Some(s) = renamed.iter_mut().find(|s| s.0 == "Wave 01") {
+        s.0 = "Wave one".into();
+    }
+    let f = ws.join("renamed.xlsx");
+    write_xlsx(&f, &renamed);
+    let (code, v, _) = plan(&ws, &["--from-edited", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "plan.edited.unknown_sheet");
+    assert_eq!(v["error"]["details"][0]["sheet"], "Wave one");
+    let mut dup = sheets.clone();
+    let row = dup.iter().find(|s| s.0 == "Wave 01").unwrap().1[1].clone();
+    dup.iter_mut()
+        .find(|s| s.0 == "Wave 02")
+        .unwrap()
+        .1
+        .push(row);
+    let f = ws.join("dup.xlsx");
+    write_xlsx(&f, &dup);
+    let (code, v, _) = plan(&ws, &["--from-edited", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "plan.edited.duplicate_user");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Wave 01 row 2"));
+    // nothing was overwritten by the refused imports
+    assert_eq!(read_xlsx(&ws.join("plan.xlsx")), sheets);
+}
+
+#[test]
 fn edited_csv_and_bad_cells() {
     let ws = workspace("csvedit", &fixture_tenant(), Some("readiness.json"));
     assert_eq!(

@@ -950,7 +950,7 @@ fn bench_checks(t: &Tenant) {
     };
     let mut scope = None;
     timed("scope", &mut || {
-        scope = Some(bms2intune::readiness::Scope::new(&t, &r))
+        scope = Some(bms2intune::readiness::Scope::new(t, &r))
     });
     let scope = scope.unwrap();
     timed("seats", &mut || drop(checks::licensing::seats(&scope)));
@@ -975,7 +975,7 @@ fn bench_checks(t: &Tenant) {
     timed("data", &mut || drop(checks::data::inconsistent(&scope)));
     drop(scope);
     let mut findings = 0;
-    timed("ALL", &mut || findings = check(&t).findings.len());
+    timed("ALL", &mut || findings = check(t).findings.len());
     eprintln!(
         "readiness over {} users, {} devices, {} groups, {} memberships: {findings} findings",
         t.users.len(),

@@ -526,6 +526,7 @@ pub fn import(
                 }
                 let row = r.row();
                 if row.is_blank() {
+                    rep.blank_rows += 1;
                     continue;
                 }
                 match &mut proc {

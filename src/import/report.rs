@@ -39,18 +39,14 @@ pub struct FileReport {
     pub rows_read: u64,
     pub kept: u64,
     pub rejected: u64,
+    /// Empty rows below the header, skipped (not counted in rows_read).
+    pub blank_rows: u64,
     pub warnings: Vec<Issue>,
     pub rejections: Vec<Issue>,
     /// Warnings beyond the listed ones.
-    #[serde(skip_serializing_if = "is_zero")]
     pub warnings_omitted: u64,
     /// Rejections beyond the listed ones (all are in rejected-rows.csv).
-    #[serde(skip_serializing_if = "is_zero")]
     pub rejections_omitted: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl FileReport {

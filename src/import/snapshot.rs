@@ -8,9 +8,8 @@ use crate::model::{
 
 use super::licenses::Reference;
 use super::report::Issue;
-use super::text::{norm, FastHasher, FastMap};
+use super::text::{norm, FastMap};
 use std::collections::hash_map::Entry;
-use std::hash::Hasher;
 
 /// Lower-cased string key → index, keeping two independent 64-bit hashes per key instead of the
 /// key itself: a million users or devices cost no key strings, and a lookup touches one table
@@ -23,10 +22,17 @@ pub struct KeyIndex {
     overflow: FastMap<Box<str>, u32>,
 }
 
+/// Two independent 64-bit hashes of a key: SipHash (std's `DefaultHasher`, fixed keys, so the
+/// result is deterministic) over two different seed prefixes. A fast multiply-rotate hash is not
+/// good enough here: structured UPNs (`user19282@contoso.com`) collide in it, and since a lookup
+/// trusts the pair without comparing strings, the pair must behave like a random 128-bit value.
 fn key_hashes(s: &str) -> (u64, u64) {
-    let mut a = FastHasher::default();
+    use std::hash::Hasher as _;
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    a.write_u64(0x9E37_79B9_7F4A_7C15);
     a.write(s.as_bytes());
-    let mut b = FastHasher::with_seed(0x243F_6A88_85A3_08D3);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    b.write_u64(0x243F_6A88_85A3_08D3);
     b.write(s.as_bytes());
     (a.finish(), b.finish())
 }
@@ -185,6 +191,7 @@ impl Builder {
     }
 
     /// Adds a user unless its UPN is known: `Err((existing index, the user given back))`.
+    #[allow(clippy::result_large_err)] // the hot path: no Box per row
     pub fn add_user_if_new(&mut self, u: User) -> Result<UserIx, (UserIx, User)> {
         let ix = self.t.users.len() as UserIx;
         if let Some(existing) = self.user_by_upn.insert_if_absent(&u.upn, ix) {
@@ -592,6 +599,28 @@ fn cycles(t: &Tenant) -> Vec<Issue> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod key_index_tests {
+    use super::KeyIndex;
+
+    /// Regression: structured keys collided in both halves of the old multiply-rotate hash pair,
+    /// so distinct users were taken for duplicates.
+    #[test]
+    fn structured_keys_never_collide() {
+        let mut ix = KeyIndex::default();
+        for i in 0..300_000u32 {
+            let k = format!("user{i}@contoso.com");
+            assert_eq!(ix.insert_if_absent(&k, i), None, "{k}");
+        }
+        for i in 0..300_000u32 {
+            let k = format!("user{i}@contoso.com");
+            assert_eq!(ix.get(&k), Some(i));
+        }
+        assert_eq!(ix.get("user300000@contoso.com"), None);
+        assert_eq!(ix.insert_if_absent("user5@contoso.com", 9), Some(5));
+    }
 }
 
 #[cfg(test)]

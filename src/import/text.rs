@@ -49,12 +49,6 @@ impl Hasher for FastHasher {
     }
 }
 
-impl FastHasher {
-    pub fn with_seed(seed: u64) -> FastHasher {
-        FastHasher(seed)
-    }
-}
-
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Trims spaces, tabs, U+00A0, U+FEFF and other whitespace.

@@ -234,7 +234,24 @@ fn sheets(plan: &WavePlan, tenant: &Tenant) -> Vec<Sheet> {
 
 fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, header: &Format, quoted: &Format) -> Result<()> {
     ws.set_name(&sheet.name).map_err(xerr)?;
+    // Widths first: constant-memory worksheets stream rows to disk and take column settings
+    // only before the data.
     let mut widths: Vec<usize> = sheet.headers.iter().map(|h| h.len()).collect();
+    for row in &sheet.rows {
+        for (c, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(c) {
+                *w = (*w).max(cell.width());
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, ((*w).clamp(6, 60) + 2) as f64)
+            .map_err(xerr)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(xerr)?;
+    let last_col = sheet.headers.len().saturating_sub(1) as u16;
+    ws.autofilter(0, 0, sheet.rows.len() as u32, last_col)
+        .map_err(xerr)?;
     for (c, h) in sheet.headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, header)
             .map_err(xerr)?;
@@ -242,9 +259,6 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, header: &Format, quoted: &Form
     for (r, row) in sheet.rows.iter().enumerate() {
         let r = (r + 1) as u32;
         for (c, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(c) {
-                *w = (*w).max(cell.width());
-            }
             let c = c as u16;
             match cell {
                 Cell::Str(s) if formula_like(s) => {
@@ -260,14 +274,6 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, header: &Format, quoted: &Form
             }
         }
     }
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, ((*w).clamp(6, 60) + 2) as f64)
-            .map_err(xerr)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(xerr)?;
-    let last_col = sheet.headers.len().saturating_sub(1) as u16;
-    ws.autofilter(0, 0, sheet.rows.len() as u32, last_col)
-        .map_err(xerr)?;
     Ok(())
 }
 
@@ -283,8 +289,10 @@ pub fn to_xlsx(plan: &WavePlan, tenant: &Tenant) -> Result<Vec<u8>> {
         }
     }
     let mut wb = Workbook::new();
-    // Big plans: fast deflate (a slightly larger file, several times faster to save).
-    if sheets.iter().map(|s| s.rows.len()).sum::<usize>() > 100_000 {
+    // Big plans: fast deflate (a slightly larger file, several times faster to save) and
+    // constant-memory worksheets (rows streamed to a temporary file instead of held in memory).
+    let big = sheets.iter().map(|s| s.rows.len()).sum::<usize>() > 100_000;
+    if big {
         wb.set_zip_compression_level(1);
     }
     let when = ExcelDateTime::from_ymd(2000, 1, 1).map_err(xerr)?;
@@ -296,8 +304,16 @@ pub fn to_xlsx(plan: &WavePlan, tenant: &Tenant) -> Result<Vec<u8>> {
     let header = Format::new().set_bold().set_background_color("#DDEBF7");
     let quoted = Format::new().set_quote_prefix();
     for s in &sheets {
-        let ws = wb.add_worksheet();
-        write_sheet(ws, s, &header, &quoted)?;
+        if big {
+            write_sheet(
+                wb.add_worksheet_with_constant_memory().map_err(xerr)?,
+                s,
+                &header,
+                &quoted,
+            )?;
+        } else {
+            write_sheet(wb.add_worksheet(), s, &header, &quoted)?;
+        }
     }
     wb.save_to_buffer().map_err(xerr)
 }
@@ -557,6 +573,14 @@ fn read_edited_xlsx(path: &Path) -> Result<EditedPlan> {
         let default_wave = sheet_wave(&name);
         let pinnable = default_wave.is_some() || lname == "held back" || lname == "unplaced";
         if !pinnable {
+            if lname != "already migrated" && col("UPN").is_some() {
+                // Rows on a sheet we don't know would be silently lost.
+                return Err(Error::input(
+                    "plan.edited.unknown_sheet",
+                    format!("{file}: sheet {name:?} lists users but is not a plan sheet; name it \"Wave NN\" (e.g. \"Wave 07\"), move its rows to a wave sheet, or delete it"),
+                )
+                .with_detail(json!({ "file": file, "sheet": name })));
+            }
             continue;
         }
         let Some(uc) = col("UPN") else {

@@ -31,11 +31,8 @@ const SUFFIX: &str = " (BMS, not Intune-licensed)";
 
 pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
     let t = scope.tenant;
-    let mut taken: HashSet<String> = t
-        .groups
-        .iter()
-        .map(|g| g.display_name.trim().to_lowercase())
-        .collect();
+    // Names already in use, built on the first mixed group only (most tenants have none).
+    let mut taken: Option<HashSet<String>> = None;
     let mut seen = vec![false; t.groups.len()];
     let mut splits = Vec::new();
     let mut findings = Vec::new();
@@ -59,6 +56,12 @@ pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
         let base = format!("{}{SUFFIX}", group.display_name.trim());
         let mut proposed = base.clone();
         let mut suffix = 2;
+        let taken = taken.get_or_insert_with(|| {
+            t.groups
+                .iter()
+                .map(|g| g.display_name.trim().to_lowercase())
+                .collect()
+        });
         while !taken.insert(proposed.to_lowercase()) {
             proposed = format!("{base} {suffix}");
             suffix += 1;
