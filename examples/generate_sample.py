@@ -13,7 +13,10 @@ it again rewrites every file byte for byte. The files use the real export format
   devices.csv        Intune admin center "All devices" export (53 columns) of the BMS devices
   policies.json      the BMS policy bundle (HELPERS.md contract 1), as Export-BmsDevicePolicy writes it
 
-Usage: python3 examples/generate_sample.py [--out DIR] [--check]
+and examples/sample-workbook/contoso.xlsx: the same data as one Excel workbook (sheets Users, Groups,
+Members, Products, Licenses, Devices, Policies; the policies as a spreadsheet, one row per policy).
+
+Usage: python3 examples/generate_sample.py [--out DIR] [--workbook FILE] [--check]
   --check   regenerate into a temporary directory and fail if anything differs from DIR.
 """
 
@@ -27,6 +30,7 @@ import random
 import sys
 import tempfile
 import uuid
+import zipfile
 from datetime import datetime, timedelta
 
 SEED = 20261120
@@ -156,6 +160,13 @@ class Gen:
 
     def digits(self, n):
         return "".join(self.rng.choice("0123456789") for _ in range(n))
+
+
+def us_time(d, seconds):
+    """US-locale date and time as Entra writes them (8/19/2021 1:25:31 PM), on any OS."""
+    hour = d.hour % 12 or 12
+    clock = f"{hour}:{d.minute:02d}" + (f":{d.second:02d}" if seconds else "")
+    return f"{d.month}/{d.day}/{d.year} {clock} {'AM' if d.hour < 12 else 'PM'}"
 
 
 def admin_date(d):
@@ -438,7 +449,7 @@ def groups_rows(G):
     for key in sorted(G, key=lambda k: G[k]["name"].lower()):
         gr = G[key]
         yield [gr["id"], gr["name"], gr["desc"], "", "", "True", "False", "",
-               "True" if gr["synced"] else "", gr["created"].strftime("%-m/%-d/%Y %-I:%M:%S %p")]
+               "True" if gr["synced"] else "", us_time(gr["created"], seconds=True)]
 
 
 def members_rows(G, users):
@@ -468,7 +479,7 @@ def devices_rows(g, devices):
         short = {"iOS": "iPhone", "iPadOS": "iPad", "Android": "Android",
                  "Windows Phone": "WindowsPhone", "Windows": "Windows"}[os_name]
         name = (f"{first}{o['display'].split(' ')[-1].translate(ASCII)}_{short}_"
-                f"{enrolled.month}/{enrolled.day}/{enrolled.year}_{enrolled.strftime('%-I:%M %p')}")
+                f"{enrolled.month}/{enrolled.day}/{enrolled.year}_{us_time(enrolled, seconds=False).split(' ', 1)[1]}")
         if os_name == "Windows" and ver.startswith("10."):
             name = "CON-" + g.hexstr(7)
         compliant = "Compliant" if g.rng.random() < 0.88 else "Noncompliant"
@@ -606,46 +617,208 @@ def policies(g, G):
     }
 
 
-def generate(out):
+def generate(out, workbook=None):
     os.makedirs(out, exist_ok=True)
     g = Gen()
     users, G, devices, products, facts = build(g)
-    write_csv(os.path.join(out, "users.csv"), USERS_HEADERS, list(users_rows(g, users)))
-    write_csv(os.path.join(out, "groups.csv"), GROUPS_HEADERS, list(groups_rows(G)))
-    write_csv(os.path.join(out, "group-members.csv"), MEMBERS_HEADERS,
-              list(members_rows(G, users)))
-    write_csv(os.path.join(out, "products.csv"), PRODUCTS_HEADERS,
-              [[p["part"], p["sku"], p["name"], p["enabled"], p["consumed"]] for p in products],
-              bom=False, quote_all=True)
-    write_csv(os.path.join(out, "licenses.csv"), LICENSES_HEADERS, list(licenses_rows(users)),
-              bom=False, quote_all=True)
-    write_csv(os.path.join(out, "devices.csv"), DEVICES_HEADERS, list(devices_rows(g, devices)))
+    # Every random draw happens once, in this order; the workbook reuses the same rows.
+    sheets = [
+        ("Users", USERS_HEADERS, list(users_rows(g, users))),
+        ("Groups", GROUPS_HEADERS, list(groups_rows(G))),
+        ("Members", MEMBERS_HEADERS, list(members_rows(G, users))),
+        ("Products", PRODUCTS_HEADERS,
+         [[p["part"], p["sku"], p["name"], p["enabled"], p["consumed"]] for p in products]),
+        ("Licenses", LICENSES_HEADERS, list(licenses_rows(users))),
+        ("Devices", DEVICES_HEADERS, list(devices_rows(g, devices))),
+    ]
+    bundle = policies(g, G)
+    for (name, headers, rows), (file, bom, quote_all) in zip(sheets, [
+            ("users.csv", True, False), ("groups.csv", True, False),
+            ("group-members.csv", True, False), ("products.csv", False, True),
+            ("licenses.csv", False, True), ("devices.csv", True, False)]):
+        write_csv(os.path.join(out, file), headers, rows, bom=bom, quote_all=quote_all)
     with open(os.path.join(out, "policies.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump(policies(g, G), f, indent=2, ensure_ascii=False)
+        json.dump(bundle, f, indent=2, ensure_ascii=False)
         f.write("\n")
+    if workbook:
+        os.makedirs(os.path.dirname(workbook), exist_ok=True)
+        write_workbook(workbook, sheets + [policy_sheet(bundle)])
     stats = dict(users=len(users), groups=len(G),
                  memberships=sum(len(gr["members"]) for gr in G.values()),
                  devices=len(devices), products=len(products), **facts)
     return stats
 
 
+def policy_sheet(bundle):
+    """The policies as an admin's spreadsheet: one row per policy, one column per setting."""
+    rules = bundle["DeviceConditionalAccessRule"] + bundle["DeviceConfigurationRule"]
+    meta = {"Name", "Identity", "Guid", "Policy", "Disabled", "Mode", "Priority", "Workload",
+            "TargetGroups", "IsValid", "ObjectState"}
+    used = sorted({k for r in rules for k, v in r.items() if v is not None and k not in meta})
+    rows = []
+    for kind, pkey, rkey in [("Block", "DeviceConditionalAccessPolicy", "DeviceConditionalAccessRule"),
+                             ("Allow", "DeviceConfigurationPolicy", "DeviceConfigurationRule")]:
+        for pol in bundle[pkey]:
+            rule = next(r for r in bundle[rkey] if r["Policy"] == pol["Guid"])
+            row = [pol["Name"], kind, pol["Enabled"], pol["Comment"], ";".join(rule["TargetGroups"])]
+            for k in used:
+                v = rule.get(k)
+                if isinstance(v, dict) and "Ticks" in v:  # a TimeSpan: Excel keeps it as a time
+                    v = Duration(v["Ticks"] / 864_000_000_000)
+                elif isinstance(v, str) and len(v) == 8 and v[2] == ":" and v[5] == ":":
+                    h, m, sec = (int(x) for x in v.split(":"))
+                    v = Duration((h * 3600 + m * 60 + sec) / 86400)
+                row.append("" if v is None else v)
+            rows.append(row)
+    return ("Policies", ["Name", "Type", "Enabled", "Comment", "TargetGroups"] + used, rows)
+
+
+class Duration(float):
+    """A time-of-day fraction Excel shows as hh:mm:ss (number format 21)."""
+
+
+def excel_value(v):
+    """What Excel makes of a CSV cell it opens: True/False become booleans, plain numbers
+    numbers (up to 15 digits; longer ones would lose digits), everything else stays text."""
+    if isinstance(v, (bool, int, float)):
+        return v
+    if v in ("True", "False"):
+        return v == "True"
+    if v.isdigit() and len(v) <= 15 and not (len(v) > 1 and v[0] == "0"):
+        return int(v)
+    return v
+
+
+def col_name(k):
+    s = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def write_workbook(path, sheets):
+    """A minimal, valid .xlsx (shared strings, booleans, numbers, one time format, frozen header
+    rows), stored uncompressed with fixed timestamps so that it regenerates byte for byte."""
+    from xml.sax.saxutils import escape, quoteattr
+    sst, sst_list, total = {}, [], 0
+    parts = {}
+    for n, (name, headers, rows) in enumerate(sheets, 1):
+        last = col_name(len(headers) - 1)
+        out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               f'<dimension ref="A1:{last}{len(rows) + 1}"/>'
+               '<sheetViews><sheetView workbookViewId="0"' + (' tabSelected="1"' if n == 1 else "")
+               + '><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+               '</sheetView></sheetViews><sheetData>']
+        for r, values in enumerate([headers] + rows, 1):
+            cells = []
+            for c, v in enumerate(values):
+                ref = f"{col_name(c)}{r}"
+                v = v if r == 1 else excel_value(v)
+                if v == "" or v is None:
+                    continue
+                if isinstance(v, bool):
+                    cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
+                elif isinstance(v, Duration):
+                    cells.append(f'<c r="{ref}" s="1"><v>{repr(float(v))}</v></c>')
+                elif isinstance(v, (int, float)):
+                    cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+                else:
+                    total += 1
+                    if v not in sst:
+                        sst[v] = len(sst_list)
+                        sst_list.append(v)
+                    cells.append(f'<c r="{ref}" t="s"><v>{sst[v]}</v></c>')
+            out.append(f'<row r="{r}">' + "".join(cells) + "</row>")
+        out.append(f'</sheetData><autoFilter ref="A1:{last}{len(rows) + 1}"/></worksheet>')
+        parts[f"xl/worksheets/sheet{n}.xml"] = "".join(out)
+    ns = "http://schemas.openxmlformats.org"
+    rel = f"{ns}/officeDocument/2006/relationships"
+    parts["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<sst xmlns="{ns}/spreadsheetml/2006/main" count="{total}" uniqueCount="{len(sst_list)}">'
+        + "".join(f'<si><t xml:space="preserve">{escape(t)}</t></si>' for t in sst_list)
+        + "</sst>")
+    parts["xl/workbook.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{rel}"><sheets>'
+        + "".join(f'<sheet name={quoteattr(s[0])} sheetId="{i}" r:id="rId{i}"/>'
+                  for i, s in enumerate(sheets, 1))
+        + "</sheets></workbook>")
+    k = len(sheets)
+    parts["xl/_rels/workbook.xml.rels"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        + "".join(f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                  for i in range(1, k + 1))
+        + f'<Relationship Id="rId{k + 1}" Type="{rel}/styles" Target="styles.xml"/>'
+        + f'<Relationship Id="rId{k + 2}" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+        + "</Relationships>")
+    parts["xl/styles.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<styleSheet xmlns="{ns}/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+        '</cellStyles></styleSheet>')
+    ct = f"{ns}/package/2006/content-types"
+    sheet_ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Types xmlns="{ct}">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{sheet_ct}.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                      f'ContentType="{sheet_ct}.worksheet+xml"/>' for i in range(1, k + 1))
+            + f'<Override PartName="/xl/styles.xml" ContentType="{sheet_ct}.styles+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{sheet_ct}.sharedStrings+xml"/>'
+            "</Types>"),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"),
+        **parts,
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, body in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 11, 20, 9, 30, 0))
+            info.compress_type = zipfile.ZIP_STORED  # no zlib: identical bytes everywhere
+            info.external_attr = 0o644 << 16
+            z.writestr(info, body.encode("utf-8"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "sample-tenant"))
+    ap.add_argument("--workbook", default=os.path.join(here, "sample-workbook", "contoso.xlsx"))
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     if a.check:
         with tempfile.TemporaryDirectory() as tmp:
-            generate(tmp)
-            names = sorted(n for n in os.listdir(tmp))
-            _, mismatch, errors = filecmp.cmpfiles(a.out, tmp, names, shallow=False)
+            wb = os.path.join(tmp, "wb", os.path.basename(a.workbook))
+            generate(os.path.join(tmp, "t"), wb)
+            names = sorted(os.listdir(os.path.join(tmp, "t")))
+            _, mismatch, errors = filecmp.cmpfiles(a.out, os.path.join(tmp, "t"), names,
+                                                   shallow=False)
+            if not os.path.exists(a.workbook) or not filecmp.cmp(a.workbook, wb, shallow=False):
+                mismatch.append(a.workbook)
             if mismatch or errors:
                 print(f"differs from the generator: {mismatch + errors}", file=sys.stderr)
                 return 1
-            print(f"ok: {len(names)} files match")
+            print(f"ok: {len(names) + 1} files match")
             return 0
-    stats = generate(a.out)
+    stats = generate(a.out, a.workbook)
     print(json.dumps(stats, indent=1))
     return 0
 
