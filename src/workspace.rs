@@ -322,6 +322,16 @@ struct Snapshot {
     tenant: crate::model::Tenant,
 }
 
+/// Frees a big value (a million-user tenant takes about a second to free) on another thread, so
+/// the command can answer at once. A CLI process that exits first simply hands the memory back to
+/// the OS; a long-lived `rpc` process frees it concurrently.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    // If no thread can be started, the closure (and the value) is dropped right here instead.
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,6 +161,7 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
     })?;
     ws.write_bytes(SPLIT_GROUPS_CSV, &split_csv)?;
     let write = ms(t2);
+    crate::workspace::drop_in_background(tenant);
 
     if report.summary.blocker > 0 {
         ctx.warn(
