@@ -114,10 +114,7 @@ fn pick(v: &Value, keys: &[&str]) -> Value {
 pub fn status(p: StatusParams, _ctx: &mut Ctx) -> Result<StatusResult> {
     let ws = Workspace::open(p.workspace.as_deref(), false)?;
     let mut artifacts = Vec::new();
-    let import: Option<Value> = ws
-        .exists(files::IMPORT_REPORT)
-        .then(|| ws.read_json(files::IMPORT_REPORT))
-        .transpose()?;
+    let import = read_optional(&ws, files::IMPORT_REPORT)?;
     artifacts.push(Artifact {
         name: "tenant".into(),
         file: files::TENANT.into(),
@@ -127,10 +124,7 @@ pub fn status(p: StatusParams, _ctx: &mut Ctx) -> Result<StatusResult> {
             .and_then(|v| v.get("totals").cloned())
             .unwrap_or(Value::Null),
     });
-    let readiness: Option<Value> = ws
-        .exists(files::READINESS)
-        .then(|| ws.read_json(files::READINESS))
-        .transpose()?;
+    let readiness = read_optional(&ws, files::READINESS)?;
     artifacts.push(Artifact {
         name: "readiness".into(),
         file: files::READINESS.into(),
@@ -144,10 +138,7 @@ pub fn status(p: StatusParams, _ctx: &mut Ctx) -> Result<StatusResult> {
             .unwrap_or(Value::Null),
     });
     let manifest_file = format!("{}/manifest.json", files::INTUNE_DIR);
-    let manifest: Option<Value> = ws
-        .exists(&manifest_file)
-        .then(|| ws.read_json(&manifest_file))
-        .transpose()?;
+    let manifest = read_optional(&ws, &manifest_file)?;
     artifacts.push(Artifact {
         name: "intune".into(),
         file: manifest_file,
@@ -161,10 +152,7 @@ pub fn status(p: StatusParams, _ctx: &mut Ctx) -> Result<StatusResult> {
             })
             .unwrap_or(Value::Null),
     });
-    let plan: Option<Value> = ws
-        .exists(files::PLAN)
-        .then(|| ws.read_json(files::PLAN))
-        .transpose()?;
+    let plan = read_optional(&ws, files::PLAN)?;
     artifacts.push(Artifact {
         name: "plan".into(),
         file: files::PLAN.into(),

@@ -342,27 +342,24 @@ pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
             .map_err(err)?;
         }
     }
-    for h in &plan.held_back {
+    let set_aside = plan
+        .held_back
+        .iter()
+        .map(|h| ("held_back", &h.upn, &h.code, &h.reason))
+        .chain(
+            plan.unplaced
+                .iter()
+                .map(|h| ("unplaced", &h.upn, &h.code, &h.reason)),
+        );
+    for (status, upn, code, reason) in set_aside {
         w.write_record([
-            csv_safe(&h.upn),
+            csv_safe(upn),
             String::new(),
             String::new(),
             String::new(),
-            "held_back".into(),
-            h.code.clone(),
-            csv_safe(&h.reason),
-        ])
-        .map_err(err)?;
-    }
-    for h in &plan.unplaced {
-        w.write_record([
-            csv_safe(&h.upn),
-            String::new(),
-            String::new(),
-            String::new(),
-            "unplaced".into(),
-            h.code.clone(),
-            csv_safe(&h.reason),
+            status.into(),
+            code.clone(),
+            csv_safe(reason),
         ])
         .map_err(err)?;
     }
