@@ -17,3 +17,8 @@ fn main() {
     };
     std::process::exit(bms2intune::cli::run(cli));
 }
+
+/// mimalloc: a million-user tenant is tens of millions of small strings; the system allocator
+/// spent a third of `readiness`'s time in malloc/free (perf, docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
