@@ -147,17 +147,26 @@ pub fn run(cli: Cli) -> i32 {
     };
     match protocol::execute(name, params, &mut ctx) {
         Ok(outcome) => {
-            let text = if cli.json {
-                match outcome.json(true) {
-                    Ok(t) => t,
-                    Err(e) => return fail(&e, cli.json),
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            if cli.json {
+                // Streamed: a million-user result is tens of megabytes of JSON.
+                let written = outcome
+                    .output
+                    .write_pretty(&mut out)
+                    .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io));
+                if let Err(e) = written {
+                    if !e.is_io() {
+                        drop(out);
+                        let e = crate::error::Error::internal("internal.serialize", e.to_string());
+                        return fail(&e, false);
+                    }
                 }
             } else {
-                outcome.output.human()
-            };
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", text.trim_end());
+                let text = outcome.output.human();
+                let _ = writeln!(out, "{}", text.trim_end());
+            }
             let _ = out.flush();
+            drop(out);
             let code = if outcome.output.has_blockers() {
                 exit::BLOCKERS
             } else {
@@ -165,7 +174,6 @@ pub fn run(cli: Cli) -> i32 {
             };
             // The process exits next: the OS takes the memory back faster than freeing it.
             std::mem::forget(outcome);
-            std::mem::forget(text);
             code
         }
         Err(e) => fail(&e, cli.json),
