@@ -147,12 +147,14 @@ pub fn run(cli: Cli) -> i32 {
     };
     match protocol::execute(name, params, &mut ctx) {
         Ok(outcome) => {
+            // Pretty for a person at a terminal, compact for a pipe or file (a million-user
+            // readiness result is tens of megabytes); streamed either way.
+            let pretty = std::io::stdout().is_terminal();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             if cli.json {
-                // Streamed: a million-user result is tens of megabytes of JSON.
                 let written = outcome
                     .output
-                    .write_pretty(&mut out)
+                    .write_json(&mut out, pretty)
                     .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io));
                 if let Err(e) = written {
                     if !e.is_io() {

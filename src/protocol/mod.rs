@@ -69,8 +69,8 @@ pub trait CommandOutput: Serialize {
 pub trait Rendered {
     /// The result as JSON text (compact for the protocol, pretty for `--json`).
     fn json(&self, pretty: bool) -> serde_json::Result<String>;
-    /// The result as pretty JSON streamed to `out` (the CLI's `--json`; no copy in memory).
-    fn write_pretty(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+    /// The result as JSON streamed to `out` (the CLI's `--json`; no copy in memory).
+    fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()>;
     fn human(&self) -> String;
     fn has_blockers(&self) -> bool;
 }
@@ -83,8 +83,12 @@ impl<R: CommandOutput> Rendered for R {
             serde_json::to_string(self)
         }
     }
-    fn write_pretty(&self, out: &mut dyn Write) -> serde_json::Result<()> {
-        serde_json::to_writer_pretty(out, self)
+    fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()> {
+        if pretty {
+            serde_json::to_writer_pretty(out, self)
+        } else {
+            serde_json::to_writer(out, self)
+        }
     }
     fn human(&self) -> String {
         CommandOutput::human(self)
