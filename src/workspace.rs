@@ -258,15 +258,6 @@ impl Workspace {
         Ok(snap.tenant)
     }
 
-    /// Writes `tenant.bin` for the current `tenant.json`.
-    fn write_tenant_bin(&self, tenant: &crate::model::Tenant) -> Result<()> {
-        if let Some(fp) = file_fingerprint(&self.path(files::TENANT)) {
-            if let Ok(bytes) = snapbin::encode(tenant, fp) {
-                self.write_bytes(files::TENANT_BIN, &bytes)?;
-            }
-        }
-        Ok(())
-    }
 
     pub fn save_tenant(&self, tenant: &crate::model::Tenant) -> Result<PathBuf> {
         #[derive(Serialize)]
@@ -274,23 +265,52 @@ impl Workspace {
             snapshot_version: u32,
             tenant: &'a crate::model::Tenant,
         }
-        // Compact, and streamed to the file: a ten-million-membership snapshot would otherwise be
-        // held twice in memory (tenant + its JSON text).
-        self.write_with(files::TENANT, |w| {
-            serde_json::to_writer(
-                &mut *w,
-                &SnapshotRef {
-                    snapshot_version: crate::model::SNAPSHOT_VERSION,
-                    tenant,
-                },
-            )
-            .map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })?;
-        // The binary cache; if it can't be written, loading falls back to the JSON.
+        // The binary cache is encoded on another thread while the JSON is streamed to its file
+        // (compact and streamed: a ten-million-membership snapshot would otherwise be held twice
+        // in memory), then written with the JSON's fingerprint. If the cache can't be written,
+        // loading falls back to the JSON.
         let _ = std::fs::remove_file(self.path(files::TENANT_BIN));
-        self.write_tenant_bin(tenant)?;
-        Ok(self.path(files::TENANT))
+        let (json, sections) = std::thread::scope(|s| {
+            let sections = std::thread::Builder::new()
+                .name("encode-bin".into())
+                .spawn_scoped(s, || snapbin::encode_sections(tenant).ok());
+            let mut fp = None;
+            let json = self.write_with(files::TENANT, |w| {
+                let mut fw = snapbin::FingerprintWriter::new(&mut *w);
+                serde_json::to_writer(
+                    &mut fw,
+                    &SnapshotRef {
+                        snapshot_version: crate::model::SNAPSHOT_VERSION,
+                        tenant,
+                    },
+                )
+                .map_err(std::io::Error::other)?;
+                fw.write_all(b"\n")?;
+                fp = Some(fw.fingerprint());
+                Ok(())
+            });
+            let sections = match sections {
+                Ok(h) => h.join().ok().flatten(),
+                Err(_) => snapbin::encode_sections(tenant).ok(),
+            };
+            (json.map(|p| (p, fp)), sections)
+        });
+        let (json, fp) = json?;
+        if let (Some(fp), Some(sections)) = (fp, sections) {
+            self.write_with(files::TENANT_BIN, |w| sections.write_to(w, fp))?;
+            crate::workspace::drop_in_background(sections);
+        }
+        Ok(json)
+    }
+
+    /// Writes `tenant.bin` for the current `tenant.json`.
+    fn write_tenant_bin(&self, tenant: &crate::model::Tenant) -> Result<()> {
+        if let Some(fp) = file_fingerprint(&self.path(files::TENANT)) {
+            if let Ok(sections) = snapbin::encode_sections(tenant) {
+                self.write_with(files::TENANT_BIN, |w| sections.write_to(w, fp))?;
+            }
+        }
+        Ok(())
     }
 
     /// The tenant from `tenant.bin` when it was written for the current `tenant.json`.

@@ -119,8 +119,91 @@ impl W {
     }
 }
 
+/// Tracks the fingerprint of the bytes written through it (the JSON snapshot as it is streamed
+/// to its file), so `tenant.bin` can be encoded at the same time instead of after.
+pub struct FingerprintWriter<W> {
+    inner: W,
+    len: u64,
+    head: Vec<u8>,
+    /// The last bytes written (at most `2 * ENDS`, trimmed to the last `ENDS` when read).
+    tail: Vec<u8>,
+}
+
+impl<W: std::io::Write> FingerprintWriter<W> {
+    pub fn new(inner: W) -> Self {
+        FingerprintWriter {
+            inner,
+            len: 0,
+            head: Vec::with_capacity(ENDS),
+            tail: Vec::with_capacity(2 * ENDS),
+        }
+    }
+    /// The fingerprint of everything written, as [`fingerprint`] computes it from the file.
+    pub fn fingerprint(&self) -> (u64, u64) {
+        let tail = &self.tail[self.tail.len().saturating_sub(ENDS)..];
+        fingerprint_parts(self.len, &self.head, tail)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for FingerprintWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let done = &buf[..n];
+        self.len += n as u64;
+        let room = ENDS - self.head.len();
+        self.head.extend_from_slice(&done[..room.min(n)]);
+        if n >= ENDS {
+            self.tail.clear();
+            self.tail.extend_from_slice(&done[n - ENDS..]);
+        } else {
+            if self.tail.len() + n > 2 * ENDS {
+                let cut = self.tail.len() + n - ENDS;
+                self.tail.drain(..cut.min(self.tail.len()));
+            }
+            self.tail.extend_from_slice(done);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A tenant encoded section by section, waiting for the fingerprint of its JSON snapshot.
+pub struct Sections(Vec<Vec<u8>>);
+
+impl Sections {
+    /// Writes `tenant.bin`: header with `fp` and the section table, then the sections.
+    pub fn write_to(&self, w: &mut impl std::io::Write, fp: (u64, u64)) -> std::io::Result<()> {
+        w.write_all(MAGIC)?;
+        w.write_all(&crate::model::SNAPSHOT_VERSION.to_le_bytes())?;
+        w.write_all(&fp.0.to_le_bytes())?;
+        w.write_all(&fp.1.to_le_bytes())?;
+        let mut at = HEADER as u64;
+        for s in &self.0 {
+            w.write_all(&at.to_le_bytes())?;
+            w.write_all(&(s.len() as u64).to_le_bytes())?;
+            at += s.len() as u64;
+        }
+        for s in &self.0 {
+            w.write_all(s)?;
+        }
+        Ok(())
+    }
+}
+
 /// Encodes `tenant` for the JSON snapshot whose fingerprint is given.
+#[cfg(test)]
 pub fn encode(tenant: &Tenant, fp: (u64, u64)) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    encode_sections(tenant)?
+        .write_to(&mut out, fp)
+        .map_err(serde_json::Error::io)?;
+    Ok(out)
+}
+
+/// Encodes `tenant`'s sections (the header comes with [`Sections::write_to`]).
+pub fn encode_sections(tenant: &Tenant) -> Result<Sections, serde_json::Error> {
     let Tenant {
         users,
         groups,
@@ -278,22 +361,7 @@ pub fn encode(tenant: &Tenant, fp: (u64, u64)) -> Result<Vec<u8>, serde_json::Er
     w.str(&serde_json::to_string(pins)?);
     sections.push(w.finish());
 
-    let total = HEADER + sections.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&crate::model::SNAPSHOT_VERSION.to_le_bytes());
-    out.extend_from_slice(&fp.0.to_le_bytes());
-    out.extend_from_slice(&fp.1.to_le_bytes());
-    let mut at = HEADER as u64;
-    for s in &sections {
-        out.extend_from_slice(&at.to_le_bytes());
-        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        at += s.len() as u64;
-    }
-    for s in &sections {
-        out.extend_from_slice(s);
-    }
-    Ok(out)
+    Ok(Sections(sections))
 }
 
 /// Reads one section as two streams: fixed fields and lengths from `meta`, string bytes from
@@ -841,6 +909,22 @@ mod tests {
         let t = sample();
         let bin = encode(&t, (10, 20)).unwrap();
         assert_eq!(decode(&bin, (10, 20), Fields::ALL).unwrap(), t);
+    }
+
+    #[test]
+    fn streamed_fingerprint_equals_the_files() {
+        use std::io::Write;
+        for n in [0, 1, 10, ENDS - 1, ENDS, ENDS + 1, 2 * ENDS - 1, 2 * ENDS + 5, 300_001] {
+            let all: Vec<u8> = (0..n).map(|i| (i * 7 + i / 251) as u8).collect();
+            for chunk in [1, 7, 4096, ENDS - 3, ENDS, ENDS + 9, 3 * ENDS] {
+                let mut w = FingerprintWriter::new(Vec::new());
+                for c in all.chunks(chunk) {
+                    w.write_all(c).unwrap();
+                }
+                assert_eq!(w.fingerprint(), fingerprint(&all), "n {n} chunk {chunk}");
+                assert_eq!(w.inner, all);
+            }
+        }
     }
 
     #[test]
