@@ -700,6 +700,15 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
 
 /// [`plan`], recording how long each phase took.
 pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
+    plan_with_users(input, laps).map(|(plan, _)| plan)
+}
+
+/// [`plan_timed`], also giving the tenant user indexes of every wave's users
+/// (`users[i][k]` is the user behind `plan.waves[i].users[k]`), so writers need no UPN lookup.
+pub fn plan_with_users(
+    input: &PlanInput,
+    laps: &mut Laps,
+) -> Result<(WavePlan, Vec<Vec<UserIx>>)> {
     laps.last = Instant::now();
     let t = input.tenant;
     let o = input.options;
@@ -1787,7 +1796,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         plan_enable_only: enable_only,
     };
     laps.mark("lists");
-    Ok(WavePlan {
+    let plan = WavePlan {
         bms2intune: "plan".into(),
         version: 1,
         options: o.clone(),
@@ -1809,7 +1818,8 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         splits,
         violations,
         notes,
-    })
+    };
+    Ok((plan, members))
 }
 
 #[cfg(test)]
