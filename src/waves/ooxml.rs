@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use flate2::write::DeflateEncoder;
-use flate2::{Compression, Crc};
+use flate2::Compression;
 
 use crate::error::{Error, Result};
 
@@ -39,7 +39,8 @@ const XF_QUOTED: u8 = 2;
 /// `_xHHHH_` (tab and newline kept), U+FFFE/U+FFFF as `_xFFFE_`/`_xFFFF_`.
 pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    let needs = |c: u8| matches!(c, b'&' | b'<' | b'>' | 0xEF) || (c < 0x20 && c != b'\t' && c != b'\n');
+    let needs =
+        |c: u8| matches!(c, b'&' | b'<' | b'>' | 0xEF) || (c < 0x20 && c != b'\t' && c != b'\n');
     if !b.iter().any(|&c| needs(c)) {
         out.extend_from_slice(b);
         return;
@@ -98,7 +99,10 @@ pub fn col_name(mut c: usize) -> String {
 
 /// A text that a spreadsheet program would take for a formula.
 pub fn formula_like(s: &str) -> bool {
-    matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 /// `s` cut to Excel's cell limit (on a character boundary), with a marker saying where the full
@@ -190,7 +194,11 @@ impl SheetXml {
         let s = fit_cell(s);
         let s = s.as_ref();
         if let Some(w) = self.widths.get_mut(self.col) {
-            let n = if s.is_ascii() { s.len() } else { s.chars().count() };
+            let n = if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            };
             *w = (*w).max(n);
         }
         let style = style.or(formula_like(s).then_some(XF_QUOTED));
@@ -288,10 +296,7 @@ impl SheetXml {
         }
         head.push_str("</cols><sheetData>");
         let tail = format!("</sheetData><autoFilter ref=\"A1:{last}\"/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/></worksheet>");
-        (
-            self.name,
-            [head.into_bytes(), self.body, tail.into_bytes()],
-        )
+        (self.name, [head.into_bytes(), self.body, tail.into_bytes()])
     }
 }
 
@@ -305,11 +310,8 @@ struct Entry {
 
 fn deflate(name: String, pieces: &[&[u8]], level: u32) -> Result<Entry> {
     let raw: usize = pieces.iter().map(|p| p.len()).sum();
-    let mut enc = DeflateEncoder::new(
-        Vec::with_capacity(raw / 6 + 64),
-        Compression::new(level),
-    );
-    let mut crc = Crc::new();
+    let mut enc = DeflateEncoder::new(Vec::with_capacity(raw / 6 + 64), Compression::new(level));
+    let mut crc = crc32fast::Hasher::new();
     for p in pieces {
         crc.update(p);
         enc.write_all(p).map_err(zip_err)?;
@@ -317,7 +319,7 @@ fn deflate(name: String, pieces: &[&[u8]], level: u32) -> Result<Entry> {
     let data = enc.finish().map_err(zip_err)?;
     Ok(Entry {
         name,
-        crc: crc.sum(),
+        crc: crc.finalize(),
         size: raw as u64,
         data,
     })
@@ -598,6 +600,58 @@ mod tests {
         assert_eq!(col_name(701), "ZZ");
         assert_eq!(col_name(702), "AAA");
         assert_eq!(split_ref("AB1234"), ("AB", "1234"));
+    }
+
+    fn book(threads: usize) -> Vec<u8> {
+        let names: Vec<String> = (0..40).map(|i| format!("S'{i:02} & <x>")).collect();
+        Book {
+            names: names.clone(),
+            title: "t & <t>",
+            level: 1,
+            threads,
+        }
+        .build(|i| {
+            let mut s = SheetXml::new(&names[i], &["Text", "Number"], i * 50);
+            for r in 0..i * 50 {
+                s.row();
+                s.str(&format!("row {r} of =sheet {i}"));
+                s.num(r as u64);
+            }
+            if i == 7 {
+                s.row();
+                s.str("=1+1");
+                s.empty();
+            }
+            Ok(s)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_same_bytes_on_any_number_of_threads_and_calamine_reads_them() {
+        use calamine::{Data, Reader};
+        let one = book(1);
+        assert_eq!(one, book(3));
+        assert_eq!(one, book(8));
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(one)).unwrap();
+        let names = wb.sheet_names();
+        assert_eq!(names.len(), 40);
+        assert_eq!(names[3], "S'03 & <x>");
+        for (i, name) in names.iter().enumerate() {
+            let range = wb.worksheet_range(name).unwrap();
+            let rows: Vec<&[Data]> = range.rows().collect();
+            assert_eq!(
+                rows[0],
+                [Data::String("Text".into()), Data::String("Number".into())]
+            );
+            assert_eq!(rows.len(), 1 + i * 50 + usize::from(i == 7), "{name}");
+            for (r, row) in rows[1..].iter().take(i * 50).enumerate() {
+                assert_eq!(row[0], Data::String(format!("row {r} of =sheet {i}")));
+                assert_eq!(row[1], Data::Float(r as f64));
+            }
+        }
+        let r = wb.worksheet_range("S'07 & <x>").unwrap();
+        assert_eq!(r.get_value((351, 0)), Some(&Data::String("=1+1".into())));
     }
 
     #[test]

@@ -705,10 +705,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
 
 /// [`plan_timed`], also giving the tenant user indexes of every wave's users
 /// (`users[i][k]` is the user behind `plan.waves[i].users[k]`), so writers need no UPN lookup.
-pub fn plan_with_users(
-    input: &PlanInput,
-    laps: &mut Laps,
-) -> Result<(WavePlan, Vec<Vec<UserIx>>)> {
+pub fn plan_with_users(input: &PlanInput, laps: &mut Laps) -> Result<(WavePlan, Vec<Vec<UserIx>>)> {
     laps.last = Instant::now();
     let t = input.tenant;
     let o = input.options;
@@ -724,15 +721,42 @@ pub fn plan_with_users(
         })
         .collect();
     let direct = Members::new(t);
-    let licensed = t.intune_licensed();
+    // As Tenant::intune_licensed, with each product's Intune plans found once rather than per
+    // assignment (a million assignments of a handful of products).
+    let intune_plans: Vec<Vec<&crate::model::ServicePlan>> = t
+        .products
+        .iter()
+        .map(|p| p.intune_plans().collect())
+        .collect();
+    let plans_of = |a: &crate::model::LicenseAssignment| {
+        intune_plans
+            .get(a.product as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    let mut licensed = vec![false; n];
+    for a in &t.license_assignments {
+        let plans = plans_of(a);
+        let enabled = plans.iter().any(|plan| {
+            !a.disabled_plans.iter().any(|d| {
+                d.eq_ignore_ascii_case(&plan.name)
+                    || plan
+                        .id
+                        .as_deref()
+                        .is_some_and(|id| d.eq_ignore_ascii_case(id))
+            })
+        });
+        if enabled {
+            if let Some(slot) = licensed.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
     // Users holding a product that includes Intune with the Intune plan disabled: enabling the plan
     // in their existing assignment licenses them without taking a free seat (as readiness counts).
     let mut plan_disabled = vec![false; n];
     for a in &t.license_assignments {
-        let has_intune = t
-            .products
-            .get(a.product as usize)
-            .is_some_and(|p| p.includes_intune());
+        let has_intune = !plans_of(a).is_empty();
         if has_intune && !licensed.get(a.user as usize).copied().unwrap_or(true) {
             if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
                 *slot = true;
@@ -850,14 +874,8 @@ pub fn plan_with_users(
         by_upn.sort_unstable_by(|a, b| upns[*a as usize].cmp(&upns[*b as usize]).then(a.cmp(b)));
     }
     laps.mark("sort_upns");
-    let find_upn = |f: &str| -> Option<usize> {
-        by_upn
-            .binary_search_by(|u| upns[*u as usize].as_ref().cmp(f))
-            .ok()
-            .and_then(|p| by_upn.get(p))
-            .map(|u| *u as usize)
-    };
-    // Readiness facts per user (the fact lists are small: look each one up).
+    // Readiness facts per user: the sorted fact list walked along the users in UPN order (a
+    // binary search per fact costs a cache miss per step over a million UPNs).
     let mut no_location = vec![false; n];
     let mut unsupported = vec![false; n];
     let mut unknown_facts = 0usize;
@@ -865,10 +883,16 @@ pub fn plan_with_users(
         (&input.facts.no_usage_location, &mut no_location),
         (&input.facts.unsupported_only, &mut unsupported),
     ] {
-        for f in list {
-            match find_upn(f) {
-                Some(i) => flags[i] = true,
-                None => unknown_facts += 1,
+        let mut sorted: Vec<&str> = list.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let mut at = 0usize;
+        for f in sorted {
+            while at < by_upn.len() && upns[by_upn[at] as usize].as_ref() < f {
+                at += 1;
+            }
+            match by_upn.get(at) {
+                Some(&u) if upns[u as usize].as_ref() == f => flags[u as usize] = true,
+                _ => unknown_facts += 1,
             }
         }
     }
@@ -1324,11 +1348,15 @@ pub fn plan_with_users(
 
     laps.mark("splits");
     // First-fit decreasing in stable order: priority rank, then bigger units first.
-    let mut order_ix: Vec<usize> = (0..all_units.len()).collect();
-    order_ix.sort_unstable_by_key(|&i| {
-        let u = &all_units[i];
-        (u.rank, Reverse(u.len), Reverse(u.devices), u.first)
-    });
+    // Keys laid out next to their index (no random access into the units while sorting); `first`
+    // (a member's UPN rank) is unique per unit, so the order is total.
+    let mut keyed: Vec<(u32, Reverse<usize>, Reverse<u64>, u32, usize)> = all_units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.rank, Reverse(u.len), Reverse(u.devices), u.first, i))
+        .collect();
+    keyed.sort_unstable();
+    let order_ix: Vec<usize> = keyed.into_iter().map(|k| k.4).collect();
     // Start with about the waves the free users need and grow on demand: a small tree is fast.
     let hard_max = max_fixed_wave as usize + all_units.len() + 2;
     let free_users = flat.len() as u64;

@@ -108,7 +108,10 @@ impl<'a> UserFacts<'a> {
             wu.len() == plan.waves.len()
                 && wu.iter().zip(&plan.waves).all(|(ix, w)| {
                     ix.len() == w.users.len()
-                        && ix.iter().zip(&w.users).all(|(i, upn)| matches(*i as usize, upn))
+                        && ix
+                            .iter()
+                            .zip(&w.users)
+                            .all(|(i, upn)| matches(*i as usize, upn))
                 })
         });
         let rows = match given {
@@ -176,7 +179,11 @@ fn sheet_list(plan: &WavePlan) -> Vec<(String, SheetKind, usize)> {
             w.users.len(),
         ));
     }
-    out.push(("Held back".into(), SheetKind::HeldBack, plan.held_back.len()));
+    out.push((
+        "Held back".into(),
+        SheetKind::HeldBack,
+        plan.held_back.len(),
+    ));
     out.push(("Unplaced".into(), SheetKind::Unplaced, plan.unplaced.len()));
     out.push((
         "Already migrated".into(),
