@@ -552,7 +552,7 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     }
     timings.insert("total".to_string(), ms(total));
 
-    Ok(PlanResult {
+    let result = PlanResult {
         workspace: ws.root().display().to_string(),
         files: written,
         from_edited: p.from_edited.clone(),
@@ -579,7 +579,10 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
         notes: plan.notes.clone(),
         changes,
         timings_ms: timings,
-    })
+    };
+    // A million-user tenant and plan take a good part of a second to free: not on the way out.
+    crate::workspace::drop_in_background((tenant, plan, wave_users, facts, previous));
+    Ok(result)
 }
 
 #[cfg(test)]

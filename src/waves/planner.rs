@@ -8,7 +8,6 @@
 //! list (no free Intune seat left).
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
@@ -1348,15 +1347,34 @@ pub fn plan_with_users(input: &PlanInput, laps: &mut Laps) -> Result<(WavePlan, 
 
     laps.mark("splits");
     // First-fit decreasing in stable order: priority rank, then bigger units first.
-    // Keys laid out next to their index (no random access into the units while sorting); `first`
-    // (a member's UPN rank) is unique per unit, so the order is total.
-    let mut keyed: Vec<(u32, Reverse<usize>, Reverse<u64>, u32, usize)> = all_units
+    // The key (rank, bigger first, more devices first, first member's UPN rank) packed in one u128:
+    // a flat sort with no access to the units. `first` is unique per unit (units are disjoint),
+    // so the order is total and the unit comes back from it. Counts are below 2^32 (user and device
+    // indexes are u32).
+    let mut unit_by_first = vec![usize::MAX; n];
+    let mut keys: Vec<u128> = Vec::with_capacity(all_units.len());
+    for (i, u) in all_units.iter().enumerate() {
+        if let Some(slot) = unit_by_first.get_mut(u.first as usize) {
+            *slot = i;
+        }
+        let len = u32::MAX - u32::try_from(u.len).unwrap_or(u32::MAX);
+        let dev = u32::MAX - u32::try_from(u.devices).unwrap_or(u32::MAX);
+        keys.push(
+            (u.rank as u128) << 96 | (len as u128) << 64 | (dev as u128) << 32 | u.first as u128,
+        );
+    }
+    keys.sort_unstable();
+    let order_ix: Vec<usize> = keys
         .iter()
-        .enumerate()
-        .map(|(i, u)| (u.rank, Reverse(u.len), Reverse(u.devices), u.first, i))
+        .filter_map(|k| unit_by_first.get(*k as u32 as usize).copied())
+        .filter(|i| *i != usize::MAX)
         .collect();
-    keyed.sort_unstable();
-    let order_ix: Vec<usize> = keyed.into_iter().map(|k| k.4).collect();
+    if order_ix.len() != all_units.len() {
+        return Err(Error::internal(
+            "plan.unit_order",
+            "two cohesion units start with the same user",
+        ));
+    }
     // Start with about the waves the free users need and grow on demand: a small tree is fast.
     let hard_max = max_fixed_wave as usize + all_units.len() + 2;
     let free_users = flat.len() as u64;
