@@ -231,31 +231,6 @@ impl SheetXml {
         self.cell_str(s, None);
     }
 
-    /// A text cell holding entry `ix` of the workbook's shared strings ([`Book::shared`]), whose
-    /// text is `text` (for the column width and the quote prefix). Empty text leaves the cell empty.
-    pub fn shared(&mut self, ix: u32, text: &str) {
-        if text.is_empty() {
-            self.col += 1;
-            return;
-        }
-        if let Some(w) = self.widths.get_mut(self.col) {
-            let n = if text.is_ascii() {
-                text.len()
-            } else {
-                text.chars().count()
-            };
-            *w = (*w).max(n.min(MAX_CELL_CHARS));
-        }
-        self.cell_open();
-        if formula_like(text) {
-            self.body.extend_from_slice(b" s=\"2\"");
-        }
-        self.body.extend_from_slice(b" t=\"s\"><v>");
-        push_u64(&mut self.body, ix as u64);
-        self.body.extend_from_slice(b"</v></c>");
-        self.col += 1;
-    }
-
     /// A text cell or an empty one.
     pub fn opt(&mut self, s: Option<&str>) {
         match s {
@@ -365,9 +340,6 @@ pub struct Book<'a> {
     /// Sheet names, in order (≤ 31 characters, none of `[]:*?/\`).
     pub names: Vec<String>,
     pub title: &'a str,
-    /// The shared strings table (texts repeated on many rows: written once, referenced by index
-    /// from [`SheetXml::shared`] cells). Empty: no table.
-    pub shared: Vec<String>,
     /// Deflate level (1 fast .. 9 small).
     pub level: u32,
     pub threads: usize,
@@ -446,13 +418,6 @@ impl Book<'_> {
         for (name, text) in fixed {
             entries.push(deflate(name.to_string(), &[text.as_bytes()], level)?);
         }
-        if !self.shared.is_empty() {
-            entries.push(deflate(
-                "xl/sharedStrings.xml".to_string(),
-                &[self.shared_strings().as_bytes()],
-                level,
-            )?);
-        }
         entries.extend(sheets);
         zip(&entries)
     }
@@ -463,9 +428,6 @@ impl Book<'_> {
         s.push_str("<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/docProps/app.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/><Override PartName=\"/docProps/core.xml\" ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/><Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/><Override PartName=\"/xl/theme/theme1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.theme+xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>");
         for i in 1..=self.names.len() {
             s.push_str(&format!("<Override PartName=\"/xl/worksheets/sheet{i}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"));
-        }
-        if !self.shared.is_empty() {
-            s.push_str("<Override PartName=\"/xl/sharedStrings.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/>");
         }
         s.push_str("</Types>");
         s
@@ -524,38 +486,8 @@ impl Book<'_> {
         for i in 1..=n {
             s.push_str(&format!("<Relationship Id=\"rId{i}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{i}.xml\"/>"));
         }
-        s.push_str(&format!("<Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme\" Target=\"theme/theme1.xml\"/><Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>", n + 1, n + 2));
-        if !self.shared.is_empty() {
-            s.push_str(&format!("<Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" Target=\"sharedStrings.xml\"/>", n + 3));
-        }
-        s.push_str("</Relationships>");
+        s.push_str(&format!("<Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme\" Target=\"theme/theme1.xml\"/><Relationship Id=\"rId{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>", n + 1, n + 2));
         s
-    }
-
-    fn shared_strings(&self) -> String {
-        let size: usize = self.shared.iter().map(|t| t.len() + 16).sum();
-        let mut out = Vec::with_capacity(256 + size);
-        out.extend_from_slice(XML_DECL.as_bytes());
-        out.extend_from_slice(
-            format!(
-                "<sst xmlns=\"{NS_MAIN}\" uniqueCount=\"{}\">",
-                self.shared.len()
-            )
-            .as_bytes(),
-        );
-        for text in &self.shared {
-            let text = fit_cell(text);
-            let ws = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t' | b'\n'));
-            if ws(text.as_bytes().first()) || ws(text.as_bytes().last()) {
-                out.extend_from_slice(b"<si><t xml:space=\"preserve\">");
-            } else {
-                out.extend_from_slice(b"<si><t>");
-            }
-            push_escaped(&mut out, &text);
-            out.extend_from_slice(b"</t></si>");
-        }
-        out.extend_from_slice(b"</sst>");
-        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -681,17 +613,15 @@ mod tests {
         Book {
             names: names.clone(),
             title: "t & <t>",
-            shared: vec!["shared & <one>".into(), " =two ".into()],
             level: 1,
             threads,
         }
         .build(|i| {
-            let mut s = SheetXml::new(&names[i], &["Text", "Number", "Shared"], i * 50);
+            let mut s = SheetXml::new(&names[i], &["Text", "Number"], i * 50);
             for r in 0..i * 50 {
                 s.row();
                 s.str(&format!("row {r} of =sheet {i}"));
                 s.num(r as u64);
-                s.shared((r % 2) as u32, ["shared & <one>", " =two "][r % 2]);
             }
             if i == 7 {
                 s.row();
@@ -718,18 +648,12 @@ mod tests {
             let rows: Vec<&[Data]> = range.rows().collect();
             assert_eq!(
                 rows[0],
-                [
-                    Data::String("Text".into()),
-                    Data::String("Number".into()),
-                    Data::String("Shared".into())
-                ]
+                [Data::String("Text".into()), Data::String("Number".into())]
             );
             assert_eq!(rows.len(), 1 + i * 50 + usize::from(i == 7), "{name}");
             for (r, row) in rows[1..].iter().take(i * 50).enumerate() {
                 assert_eq!(row[0], Data::String(format!("row {r} of =sheet {i}")));
                 assert_eq!(row[1], Data::Float(r as f64));
-                let shared = ["shared & <one>", " =two "][r % 2];
-                assert_eq!(row[2], Data::String(shared.into()));
             }
         }
         let r = wb.worksheet_range("S'07 & <x>").unwrap();

@@ -95,48 +95,6 @@ struct UserFacts<'a> {
     platform_text: Vec<String>,
 }
 
-/// Texts repeated on every row of a wave sheet (license group, date, platforms), written once in
-/// the shared strings table. The rest (UPN, names, departments, ...) are inline strings.
-#[derive(Default)]
-struct SharedTexts {
-    texts: Vec<String>,
-    index: HashMap<String, u32>,
-    /// Per wave: (group, date) entries.
-    waves: Vec<(u32, Option<u32>)>,
-    /// Per platform bit set.
-    platforms: Vec<u32>,
-}
-
-impl SharedTexts {
-    fn new(plan: &WavePlan, facts: &UserFacts) -> SharedTexts {
-        let mut t = SharedTexts::default();
-        for w in &plan.waves {
-            let group = t.intern(&w.group);
-            let date = w.date.as_deref().map(|d| t.intern(d));
-            t.waves.push((group, date));
-        }
-        for p in &facts.platform_text {
-            let ix = t.intern(p);
-            t.platforms.push(ix);
-        }
-        t
-    }
-
-    /// The entry of `s` (empty text gets none: its cells stay empty).
-    fn intern(&mut self, s: &str) -> u32 {
-        if s.is_empty() {
-            return 0;
-        }
-        if let Some(i) = self.index.get(s) {
-            return *i;
-        }
-        let i = self.texts.len() as u32;
-        self.texts.push(s.to_string());
-        self.index.insert(s.to_string(), i);
-        i
-    }
-}
-
 impl<'a> UserFacts<'a> {
     fn new(plan: &WavePlan, tenant: &'a Tenant, wave_users: Option<&[Vec<UserIx>]>) -> Self {
         let users = &tenant.users;
@@ -269,20 +227,12 @@ fn write_summary(plan: &WavePlan, name: &str) -> SheetXml {
     s
 }
 
-fn write_wave(
-    plan: &WavePlan,
-    facts: &UserFacts,
-    shared: &SharedTexts,
-    i: usize,
-    name: &str,
-) -> SheetXml {
+fn write_wave(plan: &WavePlan, facts: &UserFacts, i: usize, name: &str) -> SheetXml {
     let Some(w) = plan.waves.get(i) else {
         return SheetXml::new(name, &WAVE_HEADERS, 0);
     };
     let mut s = SheetXml::new(name, &WAVE_HEADERS, w.users.len());
     let rows = facts.rows.get(i);
-    let (group_ix, date_ix) = shared.waves.get(i).copied().unwrap_or((0, None));
-    let date = w.date.as_deref().unwrap_or("");
     for (r, upn) in w.users.iter().enumerate() {
         s.row();
         let ix = rows.and_then(|r_| r_.get(r)).copied().flatten();
@@ -293,21 +243,14 @@ fn write_wave(
             .unwrap_or((0, 0));
         s.str(upn);
         s.num(w.number as u64);
-        match date_ix {
-            Some(d) => s.shared(d, date),
-            None => s.empty(),
-        }
-        s.shared(group_ix, &w.group);
+        s.opt(w.date.as_deref());
+        s.str(&w.group);
         s.opt(user.and_then(|u| u.display_name.as_deref()));
         s.opt(user.and_then(|u| u.department.as_deref()));
         s.opt(user.and_then(|u| u.office.as_deref()));
         s.opt(user.and_then(|u| u.manager_upn.as_deref()));
         s.num(count as u64);
-        let platforms = facts.platform_text.get(mask as usize).map(String::as_str);
-        match (platforms, shared.platforms.get(mask as usize)) {
-            (Some(text), Some(ix)) => s.shared(*ix, text),
-            _ => s.empty(),
-        }
+        s.opt(facts.platform_text.get(mask as usize).map(String::as_str));
     }
     s
 }
@@ -336,13 +279,11 @@ pub fn to_xlsx_with(
         }
     }
     let facts = UserFacts::new(plan, tenant, wave_users);
-    let shared = SharedTexts::new(plan, &facts);
     // Big plans: fast deflate (a slightly larger file, several times faster to save).
     let big = list.iter().map(|s| s.2).sum::<usize>() > 100_000;
     let book = ooxml::Book {
         names: list.iter().map(|s| s.0.clone()).collect(),
         title: "bms2intune migration plan",
-        shared: shared.texts.clone(),
         level: if big { 1 } else { 6 },
         threads,
     };
@@ -363,7 +304,7 @@ pub fn to_xlsx_with(
         };
         Ok(match kind {
             SheetKind::Summary => write_summary(plan, name),
-            SheetKind::Wave(w) => write_wave(plan, &facts, &shared, *w, name),
+            SheetKind::Wave(w) => write_wave(plan, &facts, *w, name),
             SheetKind::HeldBack => set_aside(
                 &mut plan
                     .held_back
