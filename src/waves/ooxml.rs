@@ -362,8 +362,9 @@ impl Book<'_> {
             ));
         }
         let level = self.level;
-        let slots: Vec<Mutex<Option<Result<(Entry, String)>>>> =
-            (0..n).map(|_| Mutex::new(None)).collect();
+        // Per sheet: its deflated entry and the last cell of its autofilter range.
+        type Slot = Mutex<Option<Result<(Entry, String)>>>;
+        let slots: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let work = || loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
