@@ -525,9 +525,19 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
             (json, csv)
         });
         let t = Instant::now();
-        let book = xlsx::to_xlsx_with(&plan, &tenant, Some(&wave_users), threads)
-            .and_then(|b| ws.write_bytes(files::PLAN_XLSX, &b))
-            .map(|_| ms(t));
+        // Streamed: sheets reach the file while later ones are still being built.
+        let mut failed = None;
+        let written = ws.write_with(files::PLAN_XLSX, |w| {
+            xlsx::write_xlsx(&plan, &tenant, Some(&wave_users), threads, w).map_err(|e| {
+                let io = std::io::Error::other(e.message.clone());
+                failed = Some(e);
+                io
+            })
+        });
+        let book = match (written, failed) {
+            (_, Some(e)) | (Err(e), None) => Err(e),
+            (Ok(_), None) => Ok(ms(t)),
+        };
         let (json, csv) = side.join().unwrap_or_else(|_| {
             let e = || Error::internal("plan.write", "writing plan.json/plan.csv failed");
             (Err(e()), Err(e()))

@@ -15,7 +15,6 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
@@ -351,9 +350,22 @@ impl Book<'_> {
     where
         F: Fn(usize) -> Result<SheetXml> + Sync,
     {
+        let mut out = Vec::new();
+        self.write_to(&mut out, make)?;
+        Ok(out)
+    }
+
+    /// Writes the XLSX to `out` as the sheets come: sheet `i` is written as soon as sheets
+    /// `0..=i` are done, while the other threads keep building, so the file is mostly written
+    /// when the last sheet is deflated. The bytes are the same as [`Book::build`]'s.
+    pub fn write_to<W, F>(&self, out: &mut W, make: F) -> Result<()>
+    where
+        W: Write,
+        F: Fn(usize) -> Result<SheetXml> + Sync,
+    {
         let n = self.names.len();
-        // Entries of the fixed parts, then one per sheet; the filter ranges come back from the
-        // sheets for workbook.xml.
+        // The fixed parts, then one entry per sheet, then workbook.xml (which names every
+        // sheet's autofilter range, known once the sheet is built).
         const FIXED: usize = 8;
         if n + FIXED > 65_535 {
             return Err(Error::input(
@@ -362,65 +374,86 @@ impl Book<'_> {
             ));
         }
         let level = self.level;
-        // Per sheet: its deflated entry and the last cell of its autofilter range.
-        type Slot = Mutex<Option<Result<(Entry, String)>>>;
-        let slots: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
-        let work = || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                break;
-            }
-            let out = make(i).and_then(|mut sheet| {
-                sheet.selected = i == 0;
-                let filter = sheet.last_ref();
-                let (_, pieces) = sheet.finish();
-                let refs: Vec<&[u8]> = pieces.iter().map(|p| p.as_slice()).collect();
-                deflate(format!("xl/worksheets/sheet{}.xml", i + 1), &refs, level)
-                    .map(|e| (e, filter))
-            });
-            if let Some(slot) = slots.get(i) {
-                if let Ok(mut s) = slot.lock() {
-                    *s = Some(out);
-                }
-            }
-        };
-        let threads = self.threads.clamp(1, 8).min(n.max(1));
-        std::thread::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(work);
-            }
-            work();
-        });
-        let mut sheets = Vec::with_capacity(n);
-        let mut filters = Vec::with_capacity(n);
-        for slot in slots {
-            let r = slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                Err(Error::internal(
-                    "plan.xlsx.write",
-                    "a worksheet of plan.xlsx was not built",
-                ))
-            })?;
-            sheets.push(r.0);
-            filters.push(r.1);
-        }
-
-        let mut entries = Vec::with_capacity(n + FIXED);
-        let fixed: [(&str, String); FIXED] = [
+        let mut zip = ZipOut::new(out);
+        let fixed: [(&str, String); FIXED - 1] = [
             ("[Content_Types].xml", self.content_types()),
             ("_rels/.rels", ROOT_RELS.to_string()),
             ("docProps/app.xml", self.app_xml()),
             ("docProps/core.xml", self.core_xml()),
-            ("xl/workbook.xml", self.workbook_xml(&filters)),
             ("xl/_rels/workbook.xml.rels", self.workbook_rels()),
             ("xl/styles.xml", STYLES.to_string()),
             ("xl/theme/theme1.xml", THEME.to_string()),
         ];
         for (name, text) in fixed {
-            entries.push(deflate(name.to_string(), &[text.as_bytes()], level)?);
+            zip.add(&deflate(name.to_string(), &[text.as_bytes()], level)?)?;
         }
-        entries.extend(sheets);
-        zip(&entries)
+
+        let next = AtomicUsize::new(0);
+        let build = |i: usize| -> Result<(Entry, String)> {
+            let mut sheet = make(i)?;
+            sheet.selected = i == 0;
+            let filter = sheet.last_ref();
+            let (_, pieces) = sheet.finish();
+            let refs: Vec<&[u8]> = pieces.iter().map(|p| p.as_slice()).collect();
+            deflate(format!("xl/worksheets/sheet{}.xml", i + 1), &refs, level).map(|e| (e, filter))
+        };
+        let threads = self.threads.clamp(1, 8).min(n.max(1));
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<(Entry, String)>)>();
+        let mut filters: Vec<String> = Vec::with_capacity(n);
+        let outcome = std::thread::scope(|scope| -> Result<()> {
+            for _ in 1..threads {
+                let tx = tx.clone();
+                let (next, build) = (&next, &build);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || tx.send((i, build(i))).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            // This thread builds sheets too, and writes every finished sheet in order.
+            let mut pending: std::collections::BTreeMap<usize, Result<(Entry, String)>> =
+                Default::default();
+            let result = (|| -> Result<()> {
+                while filters.len() < n {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i < n {
+                        pending.insert(i, build(i));
+                        pending.extend(rx.try_iter());
+                    } else if !pending.contains_key(&filters.len()) {
+                        match rx.recv() {
+                            Ok((j, r)) => {
+                                pending.insert(j, r);
+                            }
+                            Err(_) => {
+                                return Err(Error::internal(
+                                    "plan.xlsx.write",
+                                    "a worksheet of plan.xlsx was not built",
+                                ))
+                            }
+                        }
+                    }
+                    while let Some(r) = pending.remove(&filters.len()) {
+                        let (entry, filter) = r?;
+                        zip.add(&entry)?;
+                        filters.push(filter);
+                    }
+                }
+                Ok(())
+            })();
+            // On an error, stop the other threads from starting more sheets.
+            next.store(n, Ordering::Relaxed);
+            drop(rx);
+            result
+        });
+        outcome?;
+        zip.add(&deflate(
+            "xl/workbook.xml".to_string(),
+            &[self.workbook_xml(&filters).as_bytes()],
+            level,
+        )?)?;
+        zip.finish()
     }
 
     fn content_types(&self) -> String {
@@ -503,76 +536,103 @@ const ROOT_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"y
 /// Styles: 0 default, 1 header (bold, fill #DDEBF7), 2 quote prefix.
 const STYLES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><fonts count=\"2\"><font><sz val=\"11\"/><color theme=\"1\"/><name val=\"Calibri\"/><family val=\"2\"/><scheme val=\"minor\"/></font><font><b/><sz val=\"11\"/><color theme=\"1\"/><name val=\"Calibri\"/><family val=\"2\"/><scheme val=\"minor\"/></font></fonts><fills count=\"3\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill><fill><patternFill patternType=\"solid\"><fgColor rgb=\"FFDDEBF7\"/><bgColor indexed=\"64\"/></patternFill></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"3\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"2\" borderId=\"0\" xfId=\"0\" applyFont=\"1\" applyFill=\"1\"/><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" quotePrefix=\"1\"/></cellXfs><cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles><dxfs count=\"0\"/><tableStyles count=\"0\" defaultTableStyle=\"TableStyleMedium9\" defaultPivotStyle=\"PivotStyleLight16\"/></styleSheet>";
 
-/// The ZIP container (no ZIP64: every size and offset must fit 32 bits). Entries are written
-/// in the given order, dated 1980-01-01 00:00.
-fn zip(entries: &[Entry]) -> Result<Vec<u8>> {
-    let too_big = || {
-        Error::input(
-            "plan.xlsx.too_big",
-            "plan.xlsx would be larger than 4 GB; plan with a bigger --wave-size, or use plan.csv / plan.json",
-        )
-    };
-    let total: usize = entries
-        .iter()
-        .map(|e| e.data.len() + 2 * e.name.len() + 30 + 46)
-        .sum::<usize>()
-        + 22;
-    if total >= u32::MAX as usize || entries.len() > 65_535 {
-        return Err(too_big());
+/// A ZIP container written as entries come (no ZIP64: every size and offset must fit 32 bits).
+/// Entries are dated 1980-01-01 00:00.
+struct ZipOut<'w, W: Write> {
+    out: &'w mut W,
+    offset: u64,
+    /// (name, crc, compressed size, size, offset of the local header)
+    dir: Vec<(String, u32, u32, u32, u32)>,
+}
+
+const DOS_DATE: u16 = 0x21; // 1980-01-01
+
+fn too_big() -> Error {
+    Error::input(
+        "plan.xlsx.too_big",
+        "plan.xlsx would be larger than 4 GB; plan with a bigger --wave-size, or use plan.csv / plan.json",
+    )
+}
+
+impl<'w, W: Write> ZipOut<'w, W> {
+    fn new(out: &'w mut W) -> Self {
+        ZipOut {
+            out,
+            offset: 0,
+            dir: Vec::new(),
+        }
     }
-    let mut out = Vec::with_capacity(total);
-    let mut offsets = Vec::with_capacity(entries.len());
-    const DOS_DATE: u16 = 0x21; // 1980-01-01
-    for e in entries {
-        if e.size >= u32::MAX as u64 {
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(zip_err)?;
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn add(&mut self, e: &Entry) -> Result<()> {
+        let end = self.offset + 30 + e.name.len() as u64 + e.data.len() as u64;
+        if e.size >= u32::MAX as u64 || end >= u32::MAX as u64 || self.dir.len() >= 65_535 {
             return Err(too_big());
         }
-        offsets.push(out.len() as u32);
-        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        out.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0 (deflate)
-        out.extend_from_slice(&0u16.to_le_bytes()); // flags
-        out.extend_from_slice(&8u16.to_le_bytes()); // deflate
-        out.extend_from_slice(&0u16.to_le_bytes()); // time
-        out.extend_from_slice(&DOS_DATE.to_le_bytes());
-        out.extend_from_slice(&e.crc.to_le_bytes());
-        out.extend_from_slice(&(e.data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(e.size as u32).to_le_bytes());
-        out.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra
-        out.extend_from_slice(e.name.as_bytes());
-        out.extend_from_slice(&e.data);
+        let (csize, size, at) = (e.data.len() as u32, e.size as u32, self.offset as u32);
+        let mut h = Vec::with_capacity(30 + e.name.len());
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0 (deflate)
+        h.extend_from_slice(&0u16.to_le_bytes()); // flags
+        h.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        h.extend_from_slice(&0u16.to_le_bytes()); // time
+        h.extend_from_slice(&DOS_DATE.to_le_bytes());
+        h.extend_from_slice(&e.crc.to_le_bytes());
+        h.extend_from_slice(&csize.to_le_bytes());
+        h.extend_from_slice(&size.to_le_bytes());
+        h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&0u16.to_le_bytes()); // extra
+        h.extend_from_slice(e.name.as_bytes());
+        self.put(&h)?;
+        self.put(&e.data)?;
+        self.dir.push((e.name.clone(), e.crc, csize, size, at));
+        Ok(())
     }
-    let cd_start = out.len() as u32;
-    for (e, off) in entries.iter().zip(&offsets) {
-        out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        out.extend_from_slice(&20u16.to_le_bytes()); // made by: MS-DOS, 2.0
-        out.extend_from_slice(&20u16.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&8u16.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&DOS_DATE.to_le_bytes());
-        out.extend_from_slice(&e.crc.to_le_bytes());
-        out.extend_from_slice(&(e.data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(e.size as u32).to_le_bytes());
-        out.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra
-        out.extend_from_slice(&0u16.to_le_bytes()); // comment
-        out.extend_from_slice(&0u16.to_le_bytes()); // disk
-        out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-        out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-        out.extend_from_slice(&off.to_le_bytes());
-        out.extend_from_slice(e.name.as_bytes());
+
+    fn finish(mut self) -> Result<()> {
+        let cd_start = self.offset;
+        let mut cd = Vec::with_capacity(self.dir.len() * 80 + 22);
+        for (name, crc, csize, size, at) in &self.dir {
+            cd.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            cd.extend_from_slice(&20u16.to_le_bytes()); // made by: MS-DOS, 2.0
+            cd.extend_from_slice(&20u16.to_le_bytes());
+            cd.extend_from_slice(&0u16.to_le_bytes());
+            cd.extend_from_slice(&8u16.to_le_bytes());
+            cd.extend_from_slice(&0u16.to_le_bytes());
+            cd.extend_from_slice(&DOS_DATE.to_le_bytes());
+            cd.extend_from_slice(&crc.to_le_bytes());
+            cd.extend_from_slice(&csize.to_le_bytes());
+            cd.extend_from_slice(&size.to_le_bytes());
+            cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            cd.extend_from_slice(&0u16.to_le_bytes()); // extra
+            cd.extend_from_slice(&0u16.to_le_bytes()); // comment
+            cd.extend_from_slice(&0u16.to_le_bytes()); // disk
+            cd.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+            cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+            cd.extend_from_slice(&at.to_le_bytes());
+            cd.extend_from_slice(name.as_bytes());
+        }
+        let cd_size = cd.len() as u64;
+        if cd_start + cd_size + 22 >= u32::MAX as u64 {
+            return Err(too_big());
+        }
+        let count = self.dir.len() as u16;
+        cd.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        cd.extend_from_slice(&0u16.to_le_bytes());
+        cd.extend_from_slice(&0u16.to_le_bytes());
+        cd.extend_from_slice(&count.to_le_bytes());
+        cd.extend_from_slice(&count.to_le_bytes());
+        cd.extend_from_slice(&(cd_size as u32).to_le_bytes());
+        cd.extend_from_slice(&(cd_start as u32).to_le_bytes());
+        cd.extend_from_slice(&0u16.to_le_bytes());
+        self.put(&cd)?;
+        self.out.flush().map_err(zip_err)
     }
-    let cd_size = out.len() as u32 - cd_start;
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&cd_size.to_le_bytes());
-    out.extend_from_slice(&cd_start.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    Ok(out)
 }
 
 #[cfg(test)]

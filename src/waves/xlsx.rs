@@ -269,6 +269,20 @@ pub fn to_xlsx_with(
     wave_users: Option<&[Vec<UserIx>]>,
     threads: usize,
 ) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_xlsx(plan, tenant, wave_users, threads, &mut out)?;
+    Ok(out)
+}
+
+/// [`to_xlsx_with`] streamed to `out`: each sheet is written as soon as it and the sheets before
+/// it are built. Same bytes.
+pub fn write_xlsx<W: std::io::Write>(
+    plan: &WavePlan,
+    tenant: &Tenant,
+    wave_users: Option<&[Vec<UserIx>]>,
+    threads: usize,
+    out: &mut W,
+) -> Result<()> {
     let list = sheet_list(plan);
     for (name, _, rows) in &list {
         if *rows >= MAX_ROWS {
@@ -287,7 +301,7 @@ pub fn to_xlsx_with(
         level: if big { 1 } else { 6 },
         threads,
     };
-    book.build(|i| {
+    book.write_to(out, |i| {
         let Some((name, kind, _)) = list.get(i) else {
             return Err(Error::internal("plan.xlsx.write", "no such sheet"));
         };
