@@ -1398,6 +1398,7 @@ pub fn plan_with_users(input: &PlanInput, laps: &mut Laps) -> Result<(WavePlan, 
     let mut tree = RoomTree::new(&room);
     let mut seats_left = available.map(|a| a.saturating_sub(seats_used));
     let mut unit_wave = vec![NONE; all_units.len()];
+    let mut fit_hint = vec![1usize; wave_cap.min(1 << 16) as usize + 1];
     for &ui in &order_ix {
         let unit = &all_units[ui];
         let need = unit.len as u64;
@@ -1410,9 +1411,24 @@ pub fn plan_with_users(input: &PlanInput, laps: &mut Laps) -> Result<(WavePlan, 
                 continue;
             }
         }
-        let mut lo = 1usize;
+        // Rooms only shrink (new waves come at the end), so for a given size the first wave with
+        // room only moves forward: start where the last unit of this size found it, and look at
+        // that wave before descending the tree (most units are single users).
+        let mut lo = fit_hint.get(need as usize).copied().unwrap_or(1);
+        let mut hint_open = true;
         let placed = loop {
-            match tree.first_at_least(lo, need) {
+            let found = if lo < tree.len && tree.get(lo) >= need {
+                Some(lo)
+            } else {
+                tree.first_at_least(lo, need)
+            };
+            if let (true, Some(w)) = (hint_open, found) {
+                if let Some(h) = fit_hint.get_mut(need as usize) {
+                    *h = w;
+                }
+                hint_open = false;
+            }
+            match found {
                 Some(w) if dev_room.get(w).copied().unwrap_or(0) >= unit.devices => break Some(w),
                 Some(w) => lo = w + 1,
                 None if tree.len >= hard_max => break None,
