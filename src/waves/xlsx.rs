@@ -345,22 +345,53 @@ pub fn write_xlsx<W: std::io::Write>(
     })
 }
 
-/// The plan as CSV: one row per user (waves, then held back, unplaced, already migrated).
+/// Appends one CSV field as the `csv` crate writes it by default (RFC 4180): quoted, with quotes
+/// doubled, when it holds a comma, a quote, CR or LF.
+fn push_csv_field(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    let quote = b.iter().fold(false, |q, &c| {
+        q | (c == b',') | (c == b'"') | (c == b'\r') | (c == b'\n')
+    });
+    if !quote {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for part in s.split_inclusive('"') {
+        out.extend_from_slice(part.as_bytes());
+        if part.ends_with('"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+fn push_csv_record(out: &mut Vec<u8>, fields: [&str; 7]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_field(out, f);
+    }
+    out.push(b'\n');
+}
+
+/// The plan as CSV: one row per user (waves, then held back, unplaced, already migrated). Written
+/// byte for byte as the `csv` crate would (a test checks), without its per-field overhead.
 pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
     let rows = plan.totals.bms_users as usize + 1;
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows * 64));
-    let err =
-        |e: csv::Error| Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}"));
-    w.write_record(["upn", "wave", "date", "group", "status", "code", "reason"])
-        .map_err(err)?;
+    let mut out = Vec::with_capacity(rows * 72);
+    push_csv_record(
+        &mut out,
+        ["upn", "wave", "date", "group", "status", "code", "reason"],
+    );
     for wave in &plan.waves {
         let n = wave.number.to_string();
         let date = wave.date.as_deref().unwrap_or_default();
         let status = if wave.pilot { "pilot" } else { "planned" };
         let group = csv_safe(&wave.group);
         for u in &wave.users {
-            w.write_record([&*csv_safe(u), &n, date, &group, status, "", ""])
-                .map_err(err)?;
+            push_csv_record(&mut out, [&csv_safe(u), &n, date, &group, status, "", ""]);
         }
     }
     let set_aside = plan
@@ -373,15 +404,18 @@ pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
                 .map(|h| ("unplaced", &h.upn, &h.code, &h.reason)),
         );
     for (status, upn, code, reason) in set_aside {
-        w.write_record([&*csv_safe(upn), "", "", "", status, code, &csv_safe(reason)])
-            .map_err(err)?;
+        push_csv_record(
+            &mut out,
+            [&csv_safe(upn), "", "", "", status, code, &csv_safe(reason)],
+        );
     }
     for u in &plan.already_migrated {
-        w.write_record([&*csv_safe(u), "", "", "", "already_migrated", "", ""])
-            .map_err(err)?;
+        push_csv_record(
+            &mut out,
+            [&csv_safe(u), "", "", "", "already_migrated", "", ""],
+        );
     }
-    w.into_inner()
-        .map_err(|e| Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}")))
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,6 +746,31 @@ mod tests {
         assert!(cell_wave(&Data::Float(4.5)).is_err());
         assert_eq!(sheet_wave("Wave 12"), Some(12));
         assert_eq!(sheet_wave("Summary"), None);
+    }
+
+    #[test]
+    fn csv_fields_are_written_as_the_csv_crate_writes_them() {
+        let fields = [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "line\nbreak",
+            "cr\rhere",
+            " spaced ",
+            "'=quoted",
+            "ünï,cödé\"",
+            "tab\tin",
+        ];
+        for f in fields {
+            let record = [f, "x", f, "", f, "y", f];
+            let mut ours = Vec::new();
+            push_csv_record(&mut ours, record);
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(record).unwrap();
+            assert_eq!(ours, w.into_inner().unwrap(), "{f:?}");
+        }
     }
 
     #[test]
