@@ -975,3 +975,311 @@ fn bench_plan_1m_users_100k_groups() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The parts of a ZIP archive, inflated, with sizes and CRCs checked against the directory.
+fn unzip_parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
+    let u32_at =
+        |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let eocd = bytes.len() - 22;
+    assert_eq!(u32_at(eocd), 0x0605_4b50, "end of central directory");
+    let count = u16_at(eocd + 10);
+    let mut at = u32_at(eocd + 16) as usize;
+    let mut parts = Vec::new();
+    for _ in 0..count {
+        assert_eq!(u32_at(at), 0x0201_4b50, "central directory entry");
+        let (method, crc) = (u16_at(at + 10), u32_at(at + 16));
+        let (csize, size) = (u32_at(at + 20) as usize, u32_at(at + 24) as usize);
+        let name_len = u16_at(at + 28);
+        let skip = name_len + u16_at(at + 30) + u16_at(at + 32);
+        let name = String::from_utf8(bytes[at + 46..at + 46 + name_len].to_vec()).unwrap();
+        let local = u32_at(at + 42) as usize;
+        assert_eq!(u32_at(local), 0x0403_4b50, "local header of {name}");
+        assert_eq!(u32_at(local + 14), crc, "local CRC of {name}");
+        let data_at = local + 30 + u16_at(local + 26) + u16_at(local + 28);
+        assert_eq!(method, 8, "{name} is deflated");
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(&bytes[data_at..data_at + csize])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out.len(), size, "size of {name}");
+        let mut c = flate2::Crc::new();
+        c.update(&out);
+        assert_eq!(c.sum(), crc, "CRC of {name}");
+        parts.push((name, out));
+        at += 46 + skip;
+    }
+    parts
+}
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn xlsx_is_a_valid_workbook_holding_every_cell_of_the_plan() {
+    let mut t = fixture_tenant();
+    // Text Excel or XML would mangle: formula-like, markup, whitespace, control characters.
+    let odd: [(usize, &str, &str); 6] = [
+        (3, "display_name", "  spaced out  "),
+        (4, "department", "R&D <Lab> \"West\""),
+        (10, "office", "+33 Paris"),
+        (11, "manager_upn", "@boss"),
+        (7, "display_name", "bell\u{7}tab\tline\nend"),
+        (8, "display_name", "Zoë Ünïcode ☃ -minus"),
+    ];
+    for (i, field, v) in odd {
+        let u = &mut t.users[i];
+        let slot = match field {
+            "display_name" => &mut u.display_name,
+            "department" => &mut u.department,
+            "office" => &mut u.office,
+            _ => &mut u.manager_upn,
+        };
+        *slot = Some(v.to_string());
+    }
+    let ws = workspace("xlsx-valid", &t, Some("readiness.json"));
+    let args = [
+        "--pilot-group",
+        "BMS Pilot",
+        "--wave-size",
+        "3",
+        "--start",
+        "2026-12-01",
+        "--group-pattern",
+        "=Licence & <Wave> {nn}",
+    ];
+    let (code, _, stderr) = plan(&ws, &args);
+    assert_eq!(code, 0, "{stderr}");
+    let p = plan_json(&ws);
+    let bytes = std::fs::read(ws.join("plan.xlsx")).unwrap();
+
+    // The container and every XML part.
+    let parts = unzip_parts(&bytes);
+    let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+    let waves = p["waves"].as_array().unwrap();
+    let sheet_count = waves.len() + 4;
+    for fixed in [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "docProps/app.xml",
+        "docProps/core.xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "xl/theme/theme1.xml",
+    ] {
+        assert!(names.contains(&fixed), "{fixed} missing: {names:?}");
+    }
+    let part =
+        |n: &str| String::from_utf8(parts.iter().find(|(p, _)| p == n).unwrap().1.clone()).unwrap();
+    let types = part("[Content_Types].xml");
+    let rels = part("xl/_rels/workbook.xml.rels");
+    let workbook = part("xl/workbook.xml");
+    for i in 1..=sheet_count {
+        let sheet = format!("xl/worksheets/sheet{i}.xml");
+        assert!(names.contains(&sheet.as_str()), "{sheet} missing");
+        assert!(types.contains(&format!("PartName=\"/{sheet}\"")));
+        assert!(rels.contains(&format!("Target=\"worksheets/sheet{i}.xml\"")));
+    }
+    assert_eq!(parts.len(), 8 + sheet_count, "{names:?}");
+    assert_eq!(
+        workbook.matches("_xlnm._FilterDatabase").count(),
+        sheet_count,
+        "one autofilter name per sheet"
+    );
+    let styles = part("xl/styles.xml");
+    assert!(styles.contains("<cellXfs count=\"3\">") && styles.contains("quotePrefix=\"1\""));
+    // Formula-like text carries the quote-prefix style; others don't.
+    let wave_sheets: String = (2..sheet_count - 2)
+        .map(|i| part(&format!("xl/worksheets/sheet{i}.xml")))
+        .collect();
+    for text in [
+        "=HYPERLINK(",
+        "+33 Paris",
+        "@boss",
+        "=Licence &amp; &lt;Wave&gt;",
+    ] {
+        assert!(
+            wave_sheets.contains(&format!("s=\"2\" t=\"inlineStr\"><is><t>{text}")),
+            "{text} not quote-prefixed"
+        );
+    }
+    assert!(wave_sheets.contains("<t xml:space=\"preserve\">  spaced out  </t>"));
+    assert!(wave_sheets.contains("bell_x0007_tab\tline\nend"));
+    assert!(part("xl/worksheets/sheet1.xml").contains("<sheetView tabSelected=\"1\""));
+    assert!(wave_sheets.contains(
+        "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"
+    ));
+
+    // Strict XML: every part parses.
+    if python_has("xml.dom.minidom") {
+        let dir = ws.join("parts");
+        for (n, data) in &parts {
+            let f = dir.join(n);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, data).unwrap();
+        }
+        let out = Command::new("python3")
+            .args(["-c", "import sys, os, xml.dom.minidom as m\nfor r, _, fs in os.walk(sys.argv[1]):\n    for f in fs: m.parse(os.path.join(r, f))\nprint('ok')"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // openpyxl (when installed) opens it as Excel would: names, styles, frozen panes, filters.
+    if python_has("openpyxl") {
+        let out = Command::new("python3")
+            .args(["-c", "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nfor ws in wb.worksheets:\n    assert ws.freeze_panes == 'A2', ws.title\n    assert ws.auto_filter.ref, ws.title\n    assert ws['A1'].font.b, ws.title\nprint(len(wb.sheetnames))"])
+            .arg(ws.join("plan.xlsx"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            sheet_count.to_string()
+        );
+    }
+
+    // Every cell read back by calamine equals the plan.
+    use calamine::Data;
+    let s = |v: &str| Data::String(v.to_string());
+    let opt = |v: &Option<String>| v.as_deref().map(s).unwrap_or(Data::Empty);
+    let num = |v: u64| Data::Float(v as f64);
+    let jstr = |v: &Value| v.as_str().map(s).unwrap_or(Data::Empty);
+    let sheets = read_xlsx(&ws.join("plan.xlsx"));
+    let sheet_names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    let mut want_names = vec!["Summary".to_string()];
+    want_names.extend(
+        waves
+            .iter()
+            .map(|w| format!("Wave {:02}", w["number"].as_u64().unwrap())),
+    );
+    want_names.extend(["Held back", "Unplaced", "Already migrated"].map(String::from));
+    assert_eq!(sheet_names, want_names);
+    let by_upn = |upn: &str| t.users.iter().position(|u| u.upn == upn).unwrap();
+    for (w, (_, rows)) in waves.iter().zip(&sheets[1..]) {
+        assert_eq!(
+            rows[0],
+            [
+                "UPN",
+                "Wave",
+                "Date",
+                "License group",
+                "Display name",
+                "Department",
+                "Office",
+                "Manager",
+                "Devices",
+                "Platforms"
+            ]
+            .map(s)
+        );
+        let users = w["users"].as_array().unwrap();
+        assert_eq!(rows.len(), users.len() + 1);
+        for (row, upn) in rows[1..].iter().zip(users) {
+            let upn = upn.as_str().unwrap();
+            let i = by_upn(upn);
+            let u = &t.users[i];
+            let devs: Vec<&Device> = t
+                .devices
+                .iter()
+                .filter(|d| d.owner == Some(i as u32))
+                .collect();
+            let mut plats: Vec<&str> = devs.iter().map(|d| d.platform.as_str()).collect();
+            plats.sort();
+            plats.dedup();
+            let plats = plats.join(", ");
+            let want = vec![
+                s(upn),
+                num(w["number"].as_u64().unwrap()),
+                jstr(&w["date"]),
+                jstr(&w["group"]),
+                opt(&u.display_name),
+                opt(&u.department),
+                opt(&u.office),
+                opt(&u.manager_upn),
+                num(devs.len() as u64),
+                if plats.is_empty() {
+                    Data::Empty
+                } else {
+                    s(&plats)
+                },
+            ];
+            assert_eq!(row, &want, "row of {upn}");
+        }
+    }
+    let n = sheets.len();
+    for (sheet, list) in [(&sheets[n - 3], "held_back"), (&sheets[n - 2], "unplaced")] {
+        let items = p[list].as_array().unwrap();
+        assert_eq!(sheet.1[0], ["UPN", "Code", "Reason", "Wave"].map(s));
+        assert_eq!(sheet.1.len(), items.len() + 1, "{list}");
+        for (row, h) in sheet.1[1..].iter().zip(items) {
+            let mut want = vec![jstr(&h["upn"]), jstr(&h["code"]), jstr(&h["reason"])];
+            // calamine trims trailing empty cells of a row only when the range ends there.
+            want.push(Data::Empty);
+            assert_eq!(row, &want);
+        }
+    }
+    let migrated: Vec<Vec<Data>> = p["already_migrated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| vec![jstr(u)])
+        .collect();
+    assert_eq!(sheets[n - 1].1[1..], migrated[..]);
+    assert!(!migrated.is_empty() && !p["held_back"].as_array().unwrap().is_empty());
+    // Summary: one row per step; wave rows carry counts, group and groups touched.
+    let steps = p["steps"].as_array().unwrap();
+    let summary = &sheets[0].1;
+    assert_eq!(summary.len(), steps.len() + 1);
+    for (row, st) in summary[1..].iter().zip(steps) {
+        assert_eq!(row[2], jstr(&st["date"]));
+        assert_eq!(row[13], jstr(&st["requires"]));
+        if let Some(wn) = st["wave"].as_u64() {
+            let w = waves.iter().find(|w| w["number"] == wn).unwrap();
+            assert_eq!(row[1], num(wn));
+            assert_eq!(row[3], num(w["user_count"].as_u64().unwrap()));
+            assert_eq!(row[4], num(w["device_count"].as_u64().unwrap()));
+            assert_eq!(row[5], num(w["devices"]["ios"].as_u64().unwrap()));
+            assert_eq!(row[11], jstr(&w["group"]));
+            let touched: Vec<&str> = w["groups_touched"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g.as_str().unwrap())
+                .collect();
+            let touched = touched.join("; ");
+            // Empty text is an empty cell.
+            let want = if touched.is_empty() {
+                Data::Empty
+            } else {
+                s(&touched)
+            };
+            assert_eq!(row[12], want);
+        }
+    }
+    // And the unchanged workbook re-imports as no change at all.
+    let edited = ws.join("edited.xlsx");
+    std::fs::copy(ws.join("plan.xlsx"), &edited).unwrap();
+    let mut args2 = args.to_vec();
+    let e = edited.to_str().unwrap();
+    args2.extend(["--from-edited", e]);
+    let (code, v, stderr) = plan(&ws, &args2);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(v["changes"]["users"].as_array().unwrap().len(), 0, "{v}");
+    let _ = std::fs::remove_dir_all(&ws);
+}

@@ -8,6 +8,7 @@
 
 pub mod diff;
 mod facts;
+pub mod ooxml;
 pub mod planner;
 pub mod schedule;
 pub mod xlsx;
@@ -481,7 +482,7 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
         pins: &pins,
         date_pins: &date_pins,
     };
-    let mut plan = planner::plan_timed(&input, &mut laps)?;
+    let (mut plan, wave_users) = planner::plan_with_users(&input, &mut laps)?;
     plan.violations.extend(unknown_pins);
     ctx.progress("plan", 1, 1);
     timings.insert("plan".to_string(), ms(t_plan));
@@ -491,15 +492,47 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
 
     let changes = previous.as_ref().map(|prev| diff::diff(prev, &plan));
 
-    let t = Instant::now();
-    ws.write_json(files::PLAN, &plan)?;
-    timings.insert("write_json".to_string(), ms(t));
-    let t = Instant::now();
-    ws.write_bytes(files::PLAN_CSV, &xlsx::to_csv(&plan)?)?;
-    timings.insert("write_csv".to_string(), ms(t));
-    let t = Instant::now();
-    ws.write_bytes(files::PLAN_XLSX, &xlsx::to_xlsx(&plan, &tenant)?)?;
-    timings.insert("write_xlsx".to_string(), ms(t));
+    // The three files are independent: plan.json and plan.csv on one thread while plan.xlsx
+    // builds and deflates its sheets on the others.
+    let t_write = Instant::now();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4);
+    let (json_ms, csv_ms, xlsx_ms) = std::thread::scope(|s| {
+        let side = s.spawn(|| {
+            let t = Instant::now();
+            let json = ws.write_json(files::PLAN, &plan).map(|_| ms(t));
+            let t = Instant::now();
+            let csv = xlsx::to_csv(&plan)
+                .and_then(|b| ws.write_bytes(files::PLAN_CSV, &b))
+                .map(|_| ms(t));
+            (json, csv)
+        });
+        let t = Instant::now();
+        // Streamed: sheets reach the file while later ones are still being built.
+        let mut failed = None;
+        let written = ws.write_with(files::PLAN_XLSX, |w| {
+            xlsx::write_xlsx(&plan, &tenant, Some(&wave_users), threads, w).map_err(|e| {
+                let io = std::io::Error::other(e.message.clone());
+                failed = Some(e);
+                io
+            })
+        });
+        let book = match (written, failed) {
+            (_, Some(e)) | (Err(e), None) => Err(e),
+            (Ok(_), None) => Ok(ms(t)),
+        };
+        let (json, csv) = side.join().unwrap_or_else(|_| {
+            let e = || Error::internal("plan.write", "writing plan.json/plan.csv failed");
+            (Err(e()), Err(e()))
+        });
+        (json, csv, book)
+    });
+    timings.insert("write_json".to_string(), json_ms?);
+    timings.insert("write_csv".to_string(), csv_ms?);
+    timings.insert("write_xlsx".to_string(), xlsx_ms?);
+    timings.insert("write".to_string(), ms(t_write));
     let mut written = vec![
         files::PLAN.to_string(),
         files::PLAN_CSV.to_string(),
@@ -514,7 +547,7 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
     }
     timings.insert("total".to_string(), ms(total));
 
-    Ok(PlanResult {
+    let result = PlanResult {
         workspace: ws.root().display().to_string(),
         files: written,
         from_edited: p.from_edited.clone(),
@@ -541,7 +574,10 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
         notes: plan.notes.clone(),
         changes,
         timings_ms: timings,
-    })
+    };
+    // A million-user tenant and plan take a good part of a second to free: not on the way out.
+    crate::workspace::drop_in_background((tenant, plan, wave_users, facts, previous));
+    Ok(result)
 }
 
 #[cfg(test)]

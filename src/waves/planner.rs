@@ -8,7 +8,6 @@
 //! list (no free Intune seat left).
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
@@ -700,6 +699,12 @@ pub fn plan(input: &PlanInput) -> Result<WavePlan> {
 
 /// [`plan`], recording how long each phase took.
 pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
+    plan_with_users(input, laps).map(|(plan, _)| plan)
+}
+
+/// [`plan_timed`], also giving the tenant user indexes of every wave's users
+/// (`users[i][k]` is the user behind `plan.waves[i].users[k]`), so writers need no UPN lookup.
+pub fn plan_with_users(input: &PlanInput, laps: &mut Laps) -> Result<(WavePlan, Vec<Vec<UserIx>>)> {
     laps.last = Instant::now();
     let t = input.tenant;
     let o = input.options;
@@ -715,15 +720,42 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         })
         .collect();
     let direct = Members::new(t);
-    let licensed = t.intune_licensed();
+    // As Tenant::intune_licensed, with each product's Intune plans found once rather than per
+    // assignment (a million assignments of a handful of products).
+    let intune_plans: Vec<Vec<&crate::model::ServicePlan>> = t
+        .products
+        .iter()
+        .map(|p| p.intune_plans().collect())
+        .collect();
+    let plans_of = |a: &crate::model::LicenseAssignment| {
+        intune_plans
+            .get(a.product as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    let mut licensed = vec![false; n];
+    for a in &t.license_assignments {
+        let plans = plans_of(a);
+        let enabled = plans.iter().any(|plan| {
+            !a.disabled_plans.iter().any(|d| {
+                d.eq_ignore_ascii_case(&plan.name)
+                    || plan
+                        .id
+                        .as_deref()
+                        .is_some_and(|id| d.eq_ignore_ascii_case(id))
+            })
+        });
+        if enabled {
+            if let Some(slot) = licensed.get_mut(a.user as usize) {
+                *slot = true;
+            }
+        }
+    }
     // Users holding a product that includes Intune with the Intune plan disabled: enabling the plan
     // in their existing assignment licenses them without taking a free seat (as readiness counts).
     let mut plan_disabled = vec![false; n];
     for a in &t.license_assignments {
-        let has_intune = t
-            .products
-            .get(a.product as usize)
-            .is_some_and(|p| p.includes_intune());
+        let has_intune = !plans_of(a).is_empty();
         if has_intune && !licensed.get(a.user as usize).copied().unwrap_or(true) {
             if let Some(slot) = plan_disabled.get_mut(a.user as usize) {
                 *slot = true;
@@ -841,14 +873,8 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         by_upn.sort_unstable_by(|a, b| upns[*a as usize].cmp(&upns[*b as usize]).then(a.cmp(b)));
     }
     laps.mark("sort_upns");
-    let find_upn = |f: &str| -> Option<usize> {
-        by_upn
-            .binary_search_by(|u| upns[*u as usize].as_ref().cmp(f))
-            .ok()
-            .and_then(|p| by_upn.get(p))
-            .map(|u| *u as usize)
-    };
-    // Readiness facts per user (the fact lists are small: look each one up).
+    // Readiness facts per user: the sorted fact list walked along the users in UPN order (a
+    // binary search per fact costs a cache miss per step over a million UPNs).
     let mut no_location = vec![false; n];
     let mut unsupported = vec![false; n];
     let mut unknown_facts = 0usize;
@@ -856,10 +882,16 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         (&input.facts.no_usage_location, &mut no_location),
         (&input.facts.unsupported_only, &mut unsupported),
     ] {
-        for f in list {
-            match find_upn(f) {
-                Some(i) => flags[i] = true,
-                None => unknown_facts += 1,
+        let mut sorted: Vec<&str> = list.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let mut at = 0usize;
+        for f in sorted {
+            while at < by_upn.len() && upns[by_upn[at] as usize].as_ref() < f {
+                at += 1;
+            }
+            match by_upn.get(at) {
+                Some(&u) if upns[u as usize].as_ref() == f => flags[u as usize] = true,
+                _ => unknown_facts += 1,
             }
         }
     }
@@ -1315,11 +1347,34 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
 
     laps.mark("splits");
     // First-fit decreasing in stable order: priority rank, then bigger units first.
-    let mut order_ix: Vec<usize> = (0..all_units.len()).collect();
-    order_ix.sort_unstable_by_key(|&i| {
-        let u = &all_units[i];
-        (u.rank, Reverse(u.len), Reverse(u.devices), u.first)
-    });
+    // The key (rank, bigger first, more devices first, first member's UPN rank) packed in one u128:
+    // a flat sort with no access to the units. `first` is unique per unit (units are disjoint),
+    // so the order is total and the unit comes back from it. Counts are below 2^32 (user and device
+    // indexes are u32).
+    let mut unit_by_first = vec![usize::MAX; n];
+    let mut keys: Vec<u128> = Vec::with_capacity(all_units.len());
+    for (i, u) in all_units.iter().enumerate() {
+        if let Some(slot) = unit_by_first.get_mut(u.first as usize) {
+            *slot = i;
+        }
+        let len = u32::MAX - u32::try_from(u.len).unwrap_or(u32::MAX);
+        let dev = u32::MAX - u32::try_from(u.devices).unwrap_or(u32::MAX);
+        keys.push(
+            (u.rank as u128) << 96 | (len as u128) << 64 | (dev as u128) << 32 | u.first as u128,
+        );
+    }
+    keys.sort_unstable();
+    let order_ix: Vec<usize> = keys
+        .iter()
+        .filter_map(|k| unit_by_first.get(*k as u32 as usize).copied())
+        .filter(|i| *i != usize::MAX)
+        .collect();
+    if order_ix.len() != all_units.len() {
+        return Err(Error::internal(
+            "plan.unit_order",
+            "two cohesion units start with the same user",
+        ));
+    }
     // Start with about the waves the free users need and grow on demand: a small tree is fast.
     let hard_max = max_fixed_wave as usize + all_units.len() + 2;
     let free_users = flat.len() as u64;
@@ -1343,6 +1398,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
     let mut tree = RoomTree::new(&room);
     let mut seats_left = available.map(|a| a.saturating_sub(seats_used));
     let mut unit_wave = vec![NONE; all_units.len()];
+    let mut fit_hint = vec![1usize; wave_cap.min(1 << 16) as usize + 1];
     for &ui in &order_ix {
         let unit = &all_units[ui];
         let need = unit.len as u64;
@@ -1355,9 +1411,24 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
                 continue;
             }
         }
-        let mut lo = 1usize;
+        // Rooms only shrink (new waves come at the end), so for a given size the first wave with
+        // room only moves forward: start where the last unit of this size found it, and look at
+        // that wave before descending the tree (most units are single users).
+        let mut lo = fit_hint.get(need as usize).copied().unwrap_or(1);
+        let mut hint_open = true;
         let placed = loop {
-            match tree.first_at_least(lo, need) {
+            let found = if lo < tree.len && tree.get(lo) >= need {
+                Some(lo)
+            } else {
+                tree.first_at_least(lo, need)
+            };
+            if let (true, Some(w)) = (hint_open, found) {
+                if let Some(h) = fit_hint.get_mut(need as usize) {
+                    *h = w;
+                }
+                hint_open = false;
+            }
+            match found {
                 Some(w) if dev_room.get(w).copied().unwrap_or(0) >= unit.devices => break Some(w),
                 Some(w) => lo = w + 1,
                 None if tree.len >= hard_max => break None,
@@ -1787,7 +1858,7 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         plan_enable_only: enable_only,
     };
     laps.mark("lists");
-    Ok(WavePlan {
+    let plan = WavePlan {
         bms2intune: "plan".into(),
         version: 1,
         options: o.clone(),
@@ -1809,7 +1880,8 @@ pub fn plan_timed(input: &PlanInput, laps: &mut Laps) -> Result<WavePlan> {
         splits,
         violations,
         notes,
-    })
+    };
+    Ok((plan, members))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The plan as a spreadsheet (XLSX via rust_xlsxwriter) and as CSV, and the re-import of an
+//! The plan as a spreadsheet (XLSX via our own writer, [`super::ooxml`]) and as CSV, and the re-import of an
 //! admin's edited copy of either (calamine / csv).
 //!
 //! Workbook layout: `Summary` (one row per step), one `Wave NN` sheet per wave (one row per user),
@@ -6,58 +6,33 @@
 //! (or move the row to another wave sheet and clear the cell). To fix a wave's date, change the
 //! Date cell of its Summary row.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use calamine::{Data, Reader};
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 use serde_json::json;
 
+use super::ooxml::{self, SheetXml};
 use super::planner::WavePlan;
 use super::schedule::Date;
 use crate::error::{Error, Result};
-use crate::model::Tenant;
+use crate::model::{Platform, Tenant, UserIx};
 
 /// Excel's row limit per sheet (header included).
 const MAX_ROWS: usize = 1_048_576;
 
-#[derive(Debug, Clone)]
-enum Cell {
-    Str(String),
-    Num(f64),
-    Empty,
-}
-
-impl Cell {
-    fn s(v: impl Into<String>) -> Cell {
-        Cell::Str(v.into())
-    }
-    fn width(&self) -> usize {
-        match self {
-            Cell::Str(s) => s.chars().count(),
-            Cell::Num(n) => format!("{n}").len(),
-            Cell::Empty => 0,
-        }
-    }
-}
-
-struct Sheet {
-    name: String,
-    headers: Vec<&'static str>,
-    rows: Vec<Vec<Cell>>,
-}
-
 /// A text that a spreadsheet program would take for a formula.
 pub fn formula_like(s: &str) -> bool {
-    matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+    ooxml::formula_like(s)
 }
 
 /// CSV cell text with formula-like values defused by a leading apostrophe.
-pub fn csv_safe(s: &str) -> String {
+pub fn csv_safe(s: &str) -> Cow<'_, str> {
     if formula_like(s) {
-        format!("'{s}")
+        Cow::Owned(format!("'{s}"))
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
     }
 }
 
@@ -69,277 +44,354 @@ fn csv_unescape(s: &str) -> &str {
     }
 }
 
-fn xerr(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::internal("plan.xlsx.write", format!("cannot build plan.xlsx: {e}"))
+const PLATFORMS: [Platform; 6] = [
+    Platform::Ios,
+    Platform::Android,
+    Platform::Windows,
+    Platform::WindowsPhone,
+    Platform::MacOs,
+    Platform::Other,
+];
+
+const SUMMARY_HEADERS: [&str; 14] = [
+    "Step",
+    "Wave",
+    "Date",
+    "Users",
+    "Devices",
+    "iOS",
+    "Android",
+    "Windows",
+    "Windows Phone",
+    "macOS",
+    "Other",
+    "License group",
+    "Groups touched",
+    "Requires",
+];
+const WAVE_HEADERS: [&str; 10] = [
+    "UPN",
+    "Wave",
+    "Date",
+    "License group",
+    "Display name",
+    "Department",
+    "Office",
+    "Manager",
+    "Devices",
+    "Platforms",
+];
+const SET_ASIDE_HEADERS: [&str; 4] = ["UPN", "Code", "Reason", "Wave"];
+
+/// What the wave sheets need per user: the tenant user behind each UPN, device count and
+/// platforms.
+struct UserFacts<'a> {
+    tenant: &'a Tenant,
+    /// Per wave, the tenant user of each row (`None` = not in the tenant).
+    rows: Vec<Vec<Option<usize>>>,
+    /// Per user: devices owned and the platforms among them (bit i = `PLATFORMS[i]`).
+    devices: Vec<(u32, u8)>,
+    /// Platforms text per bit set: sorted names joined by ", ".
+    platform_text: Vec<String>,
 }
 
-fn sheets(plan: &WavePlan, tenant: &Tenant) -> Vec<Sheet> {
-    let index: HashMap<String, usize> = tenant
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.upn.to_lowercase(), i))
-        .collect();
-    let dbu = tenant.devices_by_user();
-    let platform_cols = [
-        "ios",
-        "android",
-        "windows",
-        "windows_phone",
-        "macos",
-        "other",
-    ];
-    let mut out = Vec::new();
-
-    let mut summary = Sheet {
-        name: "Summary".into(),
-        headers: vec![
-            "Step",
-            "Wave",
-            "Date",
-            "Users",
-            "Devices",
-            "iOS",
-            "Android",
-            "Windows",
-            "Windows Phone",
-            "macOS",
-            "Other",
-            "License group",
-            "Groups touched",
-            "Requires",
-        ],
-        rows: Vec::new(),
-    };
-    for step in &plan.steps {
-        let wave = step
-            .wave
-            .and_then(|n| plan.waves.iter().find(|w| w.number == n));
-        let mut row = vec![
-            Cell::s(match step.kind.as_str() {
-                "pilot" => "Pilot".to_string(),
-                "policy_gate" => "Policy gate: assign policies to recommended groups".to_string(),
-                _ => format!("Wave {}", step.wave.unwrap_or(0)),
-            }),
-            step.wave
-                .map(|w| Cell::Num(w as f64))
-                .unwrap_or(Cell::Empty),
-            step.date.clone().map(Cell::Str).unwrap_or(Cell::Empty),
-        ];
-        match wave {
-            Some(w) => {
-                row.push(Cell::Num(w.user_count as f64));
-                row.push(Cell::Num(w.device_count as f64));
-                for p in platform_cols {
-                    row.push(Cell::Num(w.devices.get(p).copied().unwrap_or(0) as f64));
-                }
-                row.push(Cell::s(&w.group));
-                row.push(Cell::s(w.groups_touched.join("; ")));
-            }
-            None => row.extend(std::iter::repeat(Cell::Empty).take(10)),
-        }
-        row.push(step.requires.clone().map(Cell::Str).unwrap_or(Cell::Empty));
-        summary.rows.push(row);
-    }
-    out.push(summary);
-
-    for w in &plan.waves {
-        let mut sheet = Sheet {
-            name: format!("Wave {:02}", w.number),
-            headers: vec![
-                "UPN",
-                "Wave",
-                "Date",
-                "License group",
-                "Display name",
-                "Department",
-                "Office",
-                "Manager",
-                "Devices",
-                "Platforms",
-            ],
-            rows: Vec::with_capacity(w.users.len()),
+impl<'a> UserFacts<'a> {
+    fn new(plan: &WavePlan, tenant: &'a Tenant, wave_users: Option<&[Vec<UserIx>]>) -> Self {
+        let users = &tenant.users;
+        let matches = |ix: usize, upn: &str| {
+            users
+                .get(ix)
+                .is_some_and(|u| u.upn == upn || u.upn.to_lowercase() == upn)
         };
-        for upn in &w.users {
-            let ix = index.get(upn).copied();
-            let user = ix.and_then(|i| tenant.users.get(i));
-            let opt = |v: Option<&String>| v.cloned().map(Cell::Str).unwrap_or(Cell::Empty);
-            let devs: Vec<usize> = ix.and_then(|i| dbu.get(i)).cloned().unwrap_or_default();
-            let mut plats: Vec<&str> = devs
+        // The planner's own user indexes when they match the plan, else a UPN lookup.
+        let given = wave_users.filter(|wu| {
+            wu.len() == plan.waves.len()
+                && wu.iter().zip(&plan.waves).all(|(ix, w)| {
+                    ix.len() == w.users.len()
+                        && ix
+                            .iter()
+                            .zip(&w.users)
+                            .all(|(i, upn)| matches(*i as usize, upn))
+                })
+        });
+        let rows = match given {
+            Some(wu) => wu
                 .iter()
-                .filter_map(|d| tenant.devices.get(*d))
-                .map(|d| d.platform.as_str())
-                .collect();
-            plats.sort_unstable();
-            plats.dedup();
-            sheet.rows.push(vec![
-                Cell::s(upn),
-                Cell::Num(w.number as f64),
-                w.date.clone().map(Cell::Str).unwrap_or(Cell::Empty),
-                Cell::s(&w.group),
-                opt(user.and_then(|u| u.display_name.as_ref())),
-                opt(user.and_then(|u| u.department.as_ref())),
-                opt(user.and_then(|u| u.office.as_ref())),
-                opt(user.and_then(|u| u.manager_upn.as_ref())),
-                Cell::Num(devs.len() as f64),
-                Cell::s(plats.join(", ")),
-            ]);
+                .map(|ix| ix.iter().map(|i| Some(*i as usize)).collect())
+                .collect(),
+            None => {
+                let index: HashMap<String, usize> = users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (u.upn.to_lowercase(), i))
+                    .rev() // the first user of a UPN wins
+                    .collect();
+                plan.waves
+                    .iter()
+                    .map(|w| w.users.iter().map(|u| index.get(u).copied()).collect())
+                    .collect()
+            }
+        };
+        let mut devices = vec![(0u32, 0u8); users.len()];
+        for d in &tenant.devices {
+            if let Some(slot) = d.owner.and_then(|o| devices.get_mut(o as usize)) {
+                slot.0 += 1;
+                let bit = PLATFORMS.iter().position(|p| *p == d.platform).unwrap_or(5);
+                slot.1 |= 1 << bit;
+            }
         }
-        out.push(sheet);
+        let platform_text = (0..64u8)
+            .map(|mask| {
+                let mut names: Vec<&str> = PLATFORMS
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, p)| p.as_str())
+                    .collect();
+                names.sort_unstable();
+                names.join(", ")
+            })
+            .collect();
+        UserFacts {
+            tenant,
+            rows,
+            devices,
+            platform_text,
+        }
     }
+}
 
-    out.push(Sheet {
-        name: "Held back".into(),
-        headers: vec!["UPN", "Code", "Reason", "Wave"],
-        rows: plan
-            .held_back
-            .iter()
-            .map(|h| {
-                vec![
-                    Cell::s(&h.upn),
-                    Cell::s(&h.code),
-                    Cell::s(&h.reason),
-                    Cell::Empty,
-                ]
-            })
-            .collect(),
-    });
-    out.push(Sheet {
-        name: "Unplaced".into(),
-        headers: vec!["UPN", "Code", "Reason", "Wave"],
-        rows: plan
-            .unplaced
-            .iter()
-            .map(|h| {
-                vec![
-                    Cell::s(&h.upn),
-                    Cell::s(&h.code),
-                    Cell::s(&h.reason),
-                    Cell::Empty,
-                ]
-            })
-            .collect(),
-    });
-    out.push(Sheet {
-        name: "Already migrated".into(),
-        headers: vec!["UPN"],
-        rows: plan
-            .already_migrated
-            .iter()
-            .map(|u| vec![Cell::s(u)])
-            .collect(),
-    });
+/// The sheets of the workbook, in order.
+enum SheetKind {
+    Summary,
+    Wave(usize),
+    HeldBack,
+    Unplaced,
+    AlreadyMigrated,
+}
+
+fn sheet_list(plan: &WavePlan) -> Vec<(String, SheetKind, usize)> {
+    let mut out = vec![("Summary".to_string(), SheetKind::Summary, plan.steps.len())];
+    for (i, w) in plan.waves.iter().enumerate() {
+        out.push((
+            format!("Wave {:02}", w.number),
+            SheetKind::Wave(i),
+            w.users.len(),
+        ));
+    }
+    out.push((
+        "Held back".into(),
+        SheetKind::HeldBack,
+        plan.held_back.len(),
+    ));
+    out.push(("Unplaced".into(), SheetKind::Unplaced, plan.unplaced.len()));
+    out.push((
+        "Already migrated".into(),
+        SheetKind::AlreadyMigrated,
+        plan.already_migrated.len(),
+    ));
     out
 }
 
-fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, header: &Format, quoted: &Format) -> Result<()> {
-    ws.set_name(&sheet.name).map_err(xerr)?;
-    // Widths first: constant-memory worksheets stream rows to disk and take column settings
-    // only before the data.
-    let mut widths: Vec<usize> = sheet.headers.iter().map(|h| h.len()).collect();
-    for row in &sheet.rows {
-        for (c, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(c) {
-                *w = (*w).max(cell.width());
-            }
+fn write_summary(plan: &WavePlan, name: &str) -> SheetXml {
+    let mut s = SheetXml::new(name, &SUMMARY_HEADERS, plan.steps.len());
+    for step in &plan.steps {
+        s.row();
+        let wave = step
+            .wave
+            .and_then(|n| plan.waves.iter().find(|w| w.number == n));
+        match step.kind.as_str() {
+            "pilot" => s.str("Pilot"),
+            "policy_gate" => s.str("Policy gate: assign policies to recommended groups"),
+            _ => s.str(&format!("Wave {}", step.wave.unwrap_or(0))),
         }
-    }
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, ((*w).clamp(6, 60) + 2) as f64)
-            .map_err(xerr)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(xerr)?;
-    let last_col = sheet.headers.len().saturating_sub(1) as u16;
-    ws.autofilter(0, 0, sheet.rows.len() as u32, last_col)
-        .map_err(xerr)?;
-    for (c, h) in sheet.headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, header)
-            .map_err(xerr)?;
-    }
-    for (r, row) in sheet.rows.iter().enumerate() {
-        let r = (r + 1) as u32;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Str(s) if formula_like(s) => {
-                    ws.write_string_with_format(r, c, s, quoted).map_err(xerr)?;
-                }
-                Cell::Str(s) => {
-                    ws.write_string(r, c, s).map_err(xerr)?;
-                }
-                Cell::Num(n) => {
-                    ws.write_number(r, c, *n).map_err(xerr)?;
-                }
-                Cell::Empty => {}
-            }
+        match step.wave {
+            Some(w) => s.num(w as u64),
+            None => s.empty(),
         }
+        s.opt(step.date.as_deref());
+        match wave {
+            Some(w) => {
+                s.num(w.user_count);
+                s.num(w.device_count);
+                for p in PLATFORMS {
+                    s.num(w.devices.get(p.as_str()).copied().unwrap_or(0));
+                }
+                s.str(&w.group);
+                s.str(&w.groups_touched.join("; "));
+            }
+            None => (0..10).for_each(|_| s.empty()),
+        }
+        s.opt(step.requires.as_deref());
     }
-    Ok(())
+    s
+}
+
+fn write_wave(plan: &WavePlan, facts: &UserFacts, i: usize, name: &str) -> SheetXml {
+    let Some(w) = plan.waves.get(i) else {
+        return SheetXml::new(name, &WAVE_HEADERS, 0);
+    };
+    let mut s = SheetXml::new(name, &WAVE_HEADERS, w.users.len());
+    let rows = facts.rows.get(i);
+    for (r, upn) in w.users.iter().enumerate() {
+        s.row();
+        let ix = rows.and_then(|r_| r_.get(r)).copied().flatten();
+        let user = ix.and_then(|i| facts.tenant.users.get(i));
+        let (count, mask) = ix
+            .and_then(|i| facts.devices.get(i))
+            .copied()
+            .unwrap_or((0, 0));
+        s.str(upn);
+        s.num(w.number as u64);
+        s.opt(w.date.as_deref());
+        s.str(&w.group);
+        s.opt(user.and_then(|u| u.display_name.as_deref()));
+        s.opt(user.and_then(|u| u.department.as_deref()));
+        s.opt(user.and_then(|u| u.office.as_deref()));
+        s.opt(user.and_then(|u| u.manager_upn.as_deref()));
+        s.num(count as u64);
+        s.opt(facts.platform_text.get(mask as usize).map(String::as_str));
+    }
+    s
 }
 
 /// The plan as XLSX bytes. Deterministic: a fixed document date, no clock.
 pub fn to_xlsx(plan: &WavePlan, tenant: &Tenant) -> Result<Vec<u8>> {
-    let sheets = sheets(plan, tenant);
-    for s in &sheets {
-        if s.rows.len() >= MAX_ROWS {
+    to_xlsx_with(plan, tenant, None, 1)
+}
+
+/// [`to_xlsx`] with the planner's user indexes per wave (`wave_users[i]` = the tenant users of
+/// `plan.waves[i].users`, same order; checked, and looked up by UPN when they don't match) and
+/// the number of threads that build and deflate the sheets.
+pub fn to_xlsx_with(
+    plan: &WavePlan,
+    tenant: &Tenant,
+    wave_users: Option<&[Vec<UserIx>]>,
+    threads: usize,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_xlsx(plan, tenant, wave_users, threads, &mut out)?;
+    Ok(out)
+}
+
+/// [`to_xlsx_with`] streamed to `out`: each sheet is written as soon as it and the sheets before
+/// it are built. Same bytes.
+pub fn write_xlsx<W: std::io::Write>(
+    plan: &WavePlan,
+    tenant: &Tenant,
+    wave_users: Option<&[Vec<UserIx>]>,
+    threads: usize,
+    out: &mut W,
+) -> Result<()> {
+    let list = sheet_list(plan);
+    for (name, _, rows) in &list {
+        if *rows >= MAX_ROWS {
             return Err(Error::input(
                 "plan.xlsx.too_many_rows",
-                format!("sheet {:?} would have {} rows, more than Excel's {} limit; use plan.csv/plan.json or a smaller --wave-size", s.name, s.rows.len(), MAX_ROWS - 1),
+                format!("sheet {name:?} would have {rows} rows, more than Excel's {} limit; use plan.csv/plan.json or a smaller --wave-size", MAX_ROWS - 1),
             ));
         }
     }
-    let mut wb = Workbook::new();
-    // Big plans: fast deflate (a slightly larger file, several times faster to save) and
-    // constant-memory worksheets (rows streamed to a temporary file instead of held in memory).
-    let big = sheets.iter().map(|s| s.rows.len()).sum::<usize>() > 100_000;
-    if big {
-        wb.set_zip_compression_level(1);
-    }
-    let when = ExcelDateTime::from_ymd(2000, 1, 1).map_err(xerr)?;
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title("bms2intune migration plan")
-            .set_creation_datetime(&when),
-    );
-    let header = Format::new().set_bold().set_background_color("#DDEBF7");
-    let quoted = Format::new().set_quote_prefix();
-    for s in &sheets {
-        if big {
-            write_sheet(
-                wb.add_worksheet_with_constant_memory().map_err(xerr)?,
-                s,
-                &header,
-                &quoted,
-            )?;
-        } else {
-            write_sheet(wb.add_worksheet(), s, &header, &quoted)?;
-        }
-    }
-    wb.save_to_buffer().map_err(xerr)
+    let facts = UserFacts::new(plan, tenant, wave_users);
+    // Big plans: fast deflate (a slightly larger file, several times faster to save).
+    let big = list.iter().map(|s| s.2).sum::<usize>() > 100_000;
+    let book = ooxml::Book {
+        names: list.iter().map(|s| s.0.clone()).collect(),
+        title: "bms2intune migration plan",
+        level: if big { 1 } else { 6 },
+        threads,
+    };
+    book.write_to(out, |i| {
+        let Some((name, kind, _)) = list.get(i) else {
+            return Err(Error::internal("plan.xlsx.write", "no such sheet"));
+        };
+        let set_aside = |rows: &mut dyn Iterator<Item = (&str, &str, &str)>, n: usize| {
+            let mut s = SheetXml::new(name, &SET_ASIDE_HEADERS, n);
+            for (upn, code, reason) in rows {
+                s.row();
+                s.str(upn);
+                s.str(code);
+                s.str(reason);
+                s.empty();
+            }
+            s
+        };
+        Ok(match kind {
+            SheetKind::Summary => write_summary(plan, name),
+            SheetKind::Wave(w) => write_wave(plan, &facts, *w, name),
+            SheetKind::HeldBack => set_aside(
+                &mut plan
+                    .held_back
+                    .iter()
+                    .map(|h| (h.upn.as_str(), h.code.as_str(), h.reason.as_str())),
+                plan.held_back.len(),
+            ),
+            SheetKind::Unplaced => set_aside(
+                &mut plan
+                    .unplaced
+                    .iter()
+                    .map(|h| (h.upn.as_str(), h.code.as_str(), h.reason.as_str())),
+                plan.unplaced.len(),
+            ),
+            SheetKind::AlreadyMigrated => {
+                let mut s = SheetXml::new(name, &["UPN"], plan.already_migrated.len());
+                for u in &plan.already_migrated {
+                    s.row();
+                    s.str(u);
+                }
+                s
+            }
+        })
+    })
 }
 
-/// The plan as CSV: one row per user (waves, then held back, unplaced, already migrated).
+/// Appends one CSV field as the `csv` crate writes it by default (RFC 4180): quoted, with quotes
+/// doubled, when it holds a comma, a quote, CR or LF.
+fn push_csv_field(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    let quote = b.iter().fold(false, |q, &c| {
+        q | (c == b',') | (c == b'"') | (c == b'\r') | (c == b'\n')
+    });
+    if !quote {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for part in s.split_inclusive('"') {
+        out.extend_from_slice(part.as_bytes());
+        if part.ends_with('"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+fn push_csv_record(out: &mut Vec<u8>, fields: [&str; 7]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_field(out, f);
+    }
+    out.push(b'\n');
+}
+
+/// The plan as CSV: one row per user (waves, then held back, unplaced, already migrated). Written
+/// byte for byte as the `csv` crate would (a test checks), without its per-field overhead.
 pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err =
-        |e: csv::Error| Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}"));
-    w.write_record(["upn", "wave", "date", "group", "status", "code", "reason"])
-        .map_err(err)?;
+    let rows = plan.totals.bms_users as usize + 1;
+    let mut out = Vec::with_capacity(rows * 72);
+    push_csv_record(
+        &mut out,
+        ["upn", "wave", "date", "group", "status", "code", "reason"],
+    );
     for wave in &plan.waves {
         let n = wave.number.to_string();
-        let date = wave.date.clone().unwrap_or_default();
+        let date = wave.date.as_deref().unwrap_or_default();
         let status = if wave.pilot { "pilot" } else { "planned" };
+        let group = csv_safe(&wave.group);
         for u in &wave.users {
-            w.write_record([
-                csv_safe(u),
-                n.clone(),
-                date.clone(),
-                csv_safe(&wave.group),
-                status.into(),
-                String::new(),
-                String::new(),
-            ])
-            .map_err(err)?;
+            push_csv_record(&mut out, [&csv_safe(u), &n, date, &group, status, "", ""]);
         }
     }
     let set_aside = plan
@@ -352,31 +404,18 @@ pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
                 .map(|h| ("unplaced", &h.upn, &h.code, &h.reason)),
         );
     for (status, upn, code, reason) in set_aside {
-        w.write_record([
-            csv_safe(upn),
-            String::new(),
-            String::new(),
-            String::new(),
-            status.into(),
-            code.clone(),
-            csv_safe(reason),
-        ])
-        .map_err(err)?;
+        push_csv_record(
+            &mut out,
+            [&csv_safe(upn), "", "", "", status, code, &csv_safe(reason)],
+        );
     }
     for u in &plan.already_migrated {
-        w.write_record([
-            csv_safe(u),
-            String::new(),
-            String::new(),
-            String::new(),
-            "already_migrated".into(),
-            String::new(),
-            String::new(),
-        ])
-        .map_err(err)?;
+        push_csv_record(
+            &mut out,
+            [&csv_safe(u), "", "", "", "already_migrated", "", ""],
+        );
     }
-    w.into_inner()
-        .map_err(|e| Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}")))
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -707,6 +746,31 @@ mod tests {
         assert!(cell_wave(&Data::Float(4.5)).is_err());
         assert_eq!(sheet_wave("Wave 12"), Some(12));
         assert_eq!(sheet_wave("Summary"), None);
+    }
+
+    #[test]
+    fn csv_fields_are_written_as_the_csv_crate_writes_them() {
+        let fields = [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "line\nbreak",
+            "cr\rhere",
+            " spaced ",
+            "'=quoted",
+            "ünï,cödé\"",
+            "tab\tin",
+        ];
+        for f in fields {
+            let record = [f, "x", f, "", f, "y", f];
+            let mut ours = Vec::new();
+            push_csv_record(&mut ours, record);
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(record).unwrap();
+            assert_eq!(ours, w.into_inner().unwrap(), "{f:?}");
+        }
     }
 
     #[test]
