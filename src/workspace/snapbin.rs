@@ -380,6 +380,7 @@ pub struct Unusable(pub &'static str);
 type Res<T> = Result<T, Unusable>;
 
 /// Copies `out.len()` bytes from `r` (the buffer's fast path when they are there).
+#[inline(always)]
 fn fill(r: &mut impl BufRead, out: &mut [u8]) -> Res<()> {
     let buf = r.fill_buf().map_err(|_| Unusable("unreadable"))?;
     if buf.len() >= out.len() {
@@ -391,6 +392,7 @@ fn fill(r: &mut impl BufRead, out: &mut [u8]) -> Res<()> {
 }
 
 impl<M: BufRead, T: BufRead> R<M, T> {
+    #[inline]
     fn fixed<const N: usize>(&mut self) -> Res<[u8; N]> {
         if (N as u64) > self.meta_left {
             return Err(Unusable("truncated"));
@@ -400,9 +402,11 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         self.meta_left -= N as u64;
         Ok(a)
     }
+    #[inline]
     fn u8(&mut self) -> Res<u8> {
         Ok(self.fixed::<1>()?[0])
     }
+    #[inline]
     fn u32(&mut self) -> Res<u32> {
         Ok(u32::from_le_bytes(self.fixed()?))
     }
@@ -417,6 +421,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         }
         Ok(n as usize)
     }
+    #[inline]
     fn str_of_len(&mut self, n: u32) -> Res<String> {
         if n as u64 > self.text_left {
             return Err(Unusable("truncated"));
@@ -436,6 +441,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         String::from_utf8(v).map_err(|_| Unusable("bad utf-8"))
     }
     /// An optional string that is read only when `keep` (else skipped, no allocation).
+    #[inline]
     fn opt_str_if(&mut self, keep: bool) -> Res<Option<String>> {
         if keep {
             return self.opt_str();
@@ -463,6 +469,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         }
         Ok(None)
     }
+    #[inline]
     fn str(&mut self) -> Res<String> {
         let n = self.u32()?;
         if n == NONE {
@@ -470,6 +477,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         }
         self.str_of_len(n)
     }
+    #[inline]
     fn opt_str(&mut self) -> Res<Option<String>> {
         let n = self.u32()?;
         if n == NONE {
@@ -485,6 +493,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
             _ => Err(Unusable("bad option")),
         }
     }
+    #[inline]
     fn opt_u32(&mut self) -> Res<Option<u32>> {
         let v = self.u32()?;
         Ok((v != NONE).then_some(v))
