@@ -76,17 +76,85 @@ pub fn n(count: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
+/// The order of findings: most severe first, then by code, objects, message, remedy.
+pub fn cmp_findings(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    a.severity
+        .cmp(&b.severity)
+        .then_with(|| a.code.cmp(&b.code))
+        .then_with(|| a.objects.cmp(&b.objects))
+        .then_with(|| a.message.cmp(&b.message))
+        .then_with(|| a.remedy.cmp(&b.remedy))
+}
+
 /// Sorts findings so two runs over the same data give the same order: most severe first, then
-/// by code, objects, message.
+/// by code, objects, message. Cheap on a concatenation of sorted lists (each check sorts its own
+/// with [`sort_findings_keyed`] on its thread; this merges the runs).
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.objects.cmp(&b.objects))
-            .then_with(|| a.message.cmp(&b.message))
-            .then_with(|| a.remedy.cmp(&b.remedy))
+    findings.sort_by(cmp_findings);
+}
+
+/// The first 16 bytes of a string, big-endian and zero-padded: ordering by it agrees with
+/// ordering the strings (ties need a full comparison).
+fn prefix16(s: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    let b = s.as_bytes();
+    let n = b.len().min(16);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), b.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u128::from_be_bytes(buf)
+}
+
+/// The same order as [`sort_findings`], faster for many findings: the sort compares compact
+/// keys (severity, code, the first 16 bytes of the first object) held in one array and only
+/// looks at the findings themselves on ties, instead of following three pointers per comparison
+/// (110,000 device findings took 100 ms to sort).
+pub fn sort_findings_keyed(findings: &mut Vec<Finding>) {
+    if findings.len() < 64 {
+        sort_findings(findings);
+        return;
+    }
+    // Codes by rank: a check produces a handful of distinct codes.
+    let mut codes: Vec<&str> = Vec::new();
+    for f in findings.iter() {
+        if codes.last() != Some(&f.code.as_str()) && !codes.contains(&f.code.as_str()) {
+            codes.push(&f.code);
+        }
+    }
+    codes.sort_unstable();
+    let mut last: (&str, u32) = ("", 0);
+    let mut keys: Vec<(Severity, u32, bool, u128, u32)> = Vec::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        if last.0 != f.code || i == 0 {
+            let rank = codes.binary_search(&f.code.as_str()).unwrap_or(0);
+            last = (&f.code, rank as u32);
+        }
+        let first = f.objects.first();
+        keys.push((
+            f.severity,
+            last.1,
+            first.is_some(),
+            first.map_or(0, |o| prefix16(o)),
+            i as u32,
+        ));
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3)
+            .cmp(&(b.0, b.1, b.2, b.3))
+            .then_with(
+                || match (findings.get(a.4 as usize), findings.get(b.4 as usize)) {
+                    (Some(x), Some(y)) => cmp_findings(x, y),
+                    _ => a.4.cmp(&b.4),
+                },
+            )
     });
+    let order: Vec<u32> = keys.into_iter().map(|k| k.4).collect();
+    let mut slots: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
+    findings.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i as usize).and_then(Option::take)),
+    );
 }
 
 /// Neutralises spreadsheet formulas: a cell that starts with `=`, `+`, `-`, `@`, tab or CR is
@@ -283,6 +351,49 @@ mod tests {
             String::from_utf8(csv_crate(&findings)).unwrap()
         );
         assert_eq!(findings_csv(&[]), csv_crate(&[]));
+    }
+
+    #[test]
+    fn keyed_sort_gives_the_same_order() {
+        let mut findings = Vec::new();
+        let objs = [
+            "",
+            "a",
+            "ab",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnoo",
+            "abcdefghijklmnop\u{0}",
+            "b",
+            "é",
+            "A",
+        ];
+        for (i, o) in objs.iter().enumerate() {
+            for sev in [Severity::Info, Severity::Blocker] {
+                for code in ["x.b", "x.a"] {
+                    let mut objects = vec![o.to_string()];
+                    if i % 2 == 0 {
+                        objects.push(objs[(i + 3) % objs.len()].to_string());
+                    }
+                    findings.push(Finding::new(
+                        code,
+                        sev,
+                        format!("m{}", i % 3),
+                        objects.clone(),
+                        "r",
+                    ));
+                    findings.push(Finding::new(code, sev, "m", vec![], format!("r{i}")));
+                    findings.push(Finding::new(code, sev, "m", objects, "r0"));
+                }
+            }
+        }
+        findings.reverse();
+        let mut a = findings.clone();
+        sort_findings(&mut a);
+        let mut b = findings;
+        sort_findings_keyed(&mut b);
+        assert!(b.len() >= 64);
+        assert_eq!(a, b);
     }
 
     #[test]

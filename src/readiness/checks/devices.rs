@@ -125,6 +125,63 @@ fn version_text(d: &Device) -> Option<&str> {
         .filter(|v| v.bytes().any(|b| b.is_ascii_digit()))
 }
 
+/// The finding (without objects) for the devices of one platform, OS and version; `None` when
+/// Intune supports them.
+fn template(d: &Device, verdict: Verdict, r: &Reference) -> Option<Finding> {
+    let os = if d.os.trim().is_empty() {
+        platform_label(d.platform)
+    } else {
+        d.os.trim()
+    };
+    let version = version_text(d).unwrap_or("");
+    let os_version = if version.is_empty() {
+        os.to_string()
+    } else {
+        format!("{os} {version}")
+    };
+    Some(match verdict {
+        Verdict::Supported => return None,
+        Verdict::UnsupportedPlatform { marker, note } => Finding::new(
+            "device.unsupported.platform",
+            Severity::Warning,
+            match (marker, note) {
+                (Some(m), Some(note)) => format!(
+                    "{os_version} is not migrated (matches '{m}': {note}); the device loses its BMS settings when its user is licensed"
+                ),
+                _ => format!(
+                    "{os_version} is not supported by Intune; the device loses its BMS settings when its user is licensed"
+                ),
+            },
+            Vec::new(),
+            "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
+        ),
+        Verdict::BelowMinimum { minimum } => {
+            let p = platform_label(d.platform);
+            Finding::new(
+                "device.unsupported.os_version",
+                Severity::Warning,
+                format!(
+                    "{p} {} is below Intune's minimum {minimum} (as of {}); the device loses its BMS settings when its user is licensed",
+                    if version.is_empty() { os } else { version },
+                    r.os.as_of
+                ),
+                Vec::new(),
+                format!("Update it to {p} {minimum} or later (or replace it) before the user's wave; otherwise it is unmanaged after the move."),
+            )
+        }
+        Verdict::Unknown => Finding::new(
+            "device.unsupported.version_unknown",
+            Severity::Info,
+            format!(
+                "{} version unknown (the export gave none), so readiness can't tell whether Intune supports the device",
+                platform_label(d.platform)
+            ),
+            Vec::new(),
+            "Import a device export that includes the OS version (Get-MobileDevice or the Microsoft 365 admin center device list) to have it checked.",
+        ),
+    })
+}
+
 /// Per-device findings, two per-user findings (users with only unsupported devices, users with
 /// some) and the list of users all of whose devices are unsupported.
 pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
@@ -133,21 +190,32 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut unsupported = vec![false; t.devices.len()];
     let mut buf = String::new();
-    // Tenants have a few hundred distinct OS/version pairs across millions of devices.
-    let mut seen: HashMap<(Platform, &str, Option<&str>), Verdict, BuildHasherDefault<Fnv>> =
+    // Tenants have a few hundred distinct OS/version pairs across millions of devices: each pair
+    // is classified, and its finding's texts written, once; a device's finding copies them.
+    let mut seen: HashMap<(Platform, &str, Option<&str>), usize, BuildHasherDefault<Fnv>> =
         HashMap::default();
+    let mut kinds: Vec<(Verdict, Option<Finding>)> = Vec::new();
     for (i, d) in t.devices.iter().enumerate() {
         let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
-        let verdict = match seen.get(&key) {
-            Some(v) => *v,
+        let kind = match seen.get(&key) {
+            Some(k) => *k,
             None => {
                 let v = classify_with(d, r, &mut buf);
-                seen.insert(key, v);
-                v
+                kinds.push((v, template(d, v, r)));
+                seen.insert(key, kinds.len() - 1);
+                kinds.len() - 1
             }
         };
-        if verdict == Verdict::Supported {
+        let Some((verdict, Some(template))) = kinds.get(kind) else {
             continue;
+        };
+        if matches!(
+            verdict,
+            Verdict::UnsupportedPlatform { .. } | Verdict::BelowMinimum { .. }
+        ) {
+            if let Some(slot) = unsupported.get_mut(i) {
+                *slot = true;
+            }
         }
         let owner = d
             .owner
@@ -155,72 +223,16 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
             .map(|o| scope.upn(o))
             .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
             .filter(|u| !u.is_empty());
-        let label = scope.device_label(i);
-        let os = if d.os.trim().is_empty() {
-            platform_label(d.platform)
-        } else {
-            d.os.trim()
-        };
-        let version = version_text(d).unwrap_or("");
-        let os_version = if version.is_empty() {
-            os.to_string()
-        } else {
-            format!("{os} {version}")
-        };
-        let finding = match verdict {
-            Verdict::Supported => continue,
-            Verdict::UnsupportedPlatform { marker, note } => {
-                if let Some(slot) = unsupported.get_mut(i) {
-                    *slot = true;
-                }
-                Finding::new(
-                    "device.unsupported.platform",
-                    Severity::Warning,
-                    match (marker, note) {
-                        (Some(m), Some(note)) => format!(
-                            "{os_version} is not migrated (matches '{m}': {note}); the device loses its BMS settings when its user is licensed"
-                        ),
-                        _ => format!(
-                            "{os_version} is not supported by Intune; the device loses its BMS settings when its user is licensed"
-                        ),
-                    },
-                    Vec::new(),
-                    "Replace it with a supported device before the user's wave; otherwise it is unmanaged after the move.",
-                )
-            }
-            Verdict::BelowMinimum { minimum } => {
-                if let Some(slot) = unsupported.get_mut(i) {
-                    *slot = true;
-                }
-                let p = platform_label(d.platform);
-                Finding::new(
-                    "device.unsupported.os_version",
-                    Severity::Warning,
-                    format!(
-                        "{p} {} is below Intune's minimum {minimum} (as of {}); the device loses its BMS settings when its user is licensed",
-                        if version.is_empty() { os } else { version },
-                        r.os.as_of
-                    ),
-                    Vec::new(),
-                    format!("Update it to {p} {minimum} or later (or replace it) before the user's wave; otherwise it is unmanaged after the move."),
-                )
-            }
-            Verdict::Unknown => Finding::new(
-                "device.unsupported.version_unknown",
-                Severity::Info,
-                format!(
-                    "{} version unknown (the export gave none), so readiness can't tell whether Intune supports the device",
-                    platform_label(d.platform)
-                ),
-                Vec::new(),
-                "Import a device export that includes the OS version (Get-MobileDevice or the Microsoft 365 admin center device list) to have it checked.",
-            ),
-        };
-        let mut finding = finding;
-        finding.objects.reserve_exact(2);
-        finding.objects.push(label);
-        finding.objects.extend(owner);
-        findings.push(finding);
+        let mut objects = Vec::with_capacity(2);
+        objects.push(scope.device_label(i));
+        objects.extend(owner);
+        findings.push(Finding {
+            code: template.code.clone(),
+            severity: template.severity,
+            message: template.message.clone(),
+            objects,
+            remedy: template.remedy.clone(),
+        });
     }
     let mut only = Vec::new();
     let mut some = Vec::new();
