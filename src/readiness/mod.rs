@@ -129,6 +129,33 @@ pub fn assess(tenant: &Tenant, reference: &Reference) -> Assessment {
     checks::assess(&scope)
 }
 
+/// Writes readiness.json, readiness.csv and the split groups. The first two (65 MB and 136 MB at
+/// a million users) are written on two threads; the split groups follow the JSON.
+pub fn write_artifacts(
+    ws: &Workspace,
+    report: &ReadinessReport,
+    split_groups: &[SplitGroup],
+) -> Result<()> {
+    let (json, csv, split) = std::thread::scope(|s| {
+        let csv = s.spawn(|| {
+            ws.write_with(files::READINESS_CSV, |w| {
+                finding::write_findings_csv(&report.findings, w)
+            })
+        });
+        let json = ws.write_with(files::READINESS, |w| output::write_report_json(report, w));
+        let split = write_split_groups(ws, split_groups);
+        let csv = match csv.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (json, csv, split)
+    });
+    json?;
+    csv?;
+    split?;
+    Ok(())
+}
+
 /// Writes the split groups (always, possibly empty, so a stale proposal from an earlier run never
 /// lingers).
 fn write_split_groups(ws: &Workspace, split_groups: &[SplitGroup]) -> Result<()> {
@@ -158,25 +185,7 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
 
     let t2 = Instant::now();
     let (report, split_groups) = ReadinessReport::from_assessment(assessment);
-    // readiness.json and readiness.csv (65 MB and 136 MB at a million users) are written on two
-    // threads; the split groups follow the JSON.
-    let (json, csv, split) = std::thread::scope(|s| {
-        let csv = s.spawn(|| {
-            ws.write_with(files::READINESS_CSV, |w| {
-                finding::write_findings_csv(&report.findings, w)
-            })
-        });
-        let json = ws.write_with(files::READINESS, |w| output::write_report_json(&report, w));
-        let split = write_split_groups(&ws, &split_groups);
-        let csv = match csv.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        (json, csv, split)
-    });
-    json?;
-    csv?;
-    split?;
+    write_artifacts(&ws, &report, &split_groups)?;
     let write = ms(t2);
     crate::workspace::drop_in_background(tenant);
 

@@ -1,6 +1,7 @@
 //! What every check needs to know about the tenant, computed once in linear time: who is already
 //! Intune-licensed, who BMS manages (devices or targeted groups), which groups the policies target.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::model::{GroupIx, Member, Tenant, UserIx};
@@ -268,27 +269,28 @@ impl<'t> Scope<'t> {
     /// Lower-case UPN of a user index (out-of-range indexes, which the data check reports, give
     /// a placeholder so nothing panics).
     pub fn upn(&self, u: UserIx) -> String {
-        self.tenant
-            .users
-            .get(u as usize)
-            .map(|x| {
-                if x.upn
-                    .bytes()
-                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-                {
-                    x.upn.to_lowercase()
-                } else {
-                    x.upn.clone()
-                }
-            })
-            .unwrap_or_else(|| format!("(unknown user #{u})"))
+        self.upn_cow(u).into_owned()
+    }
+
+    /// [`Scope::upn`], borrowed from the snapshot when it is already lower-case (it always is
+    /// after import).
+    pub fn upn_cow(&self, u: UserIx) -> Cow<'t, str> {
+        match self.tenant.users.get(u as usize) {
+            Some(x) => lower(&x.upn),
+            None => Cow::Owned(format!("(unknown user #{u})")),
+        }
     }
 
     /// How reports name a device: its id, else its position in the snapshot.
     pub fn device_label(&self, i: usize) -> String {
+        self.device_label_cow(i).into_owned()
+    }
+
+    /// [`Scope::device_label`], borrowed from the snapshot when the device has an id.
+    pub fn device_label_cow(&self, i: usize) -> Cow<'t, str> {
         match self.tenant.devices.get(i).and_then(|d| d.id.as_deref()) {
-            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
-            _ => format!("(device #{i} without id)"),
+            Some(id) if !id.trim().is_empty() => Cow::Borrowed(id.trim()),
+            _ => Cow::Owned(format!("(device #{i} without id)")),
         }
     }
 
@@ -384,7 +386,7 @@ fn intune_licensed(tenant: &Tenant, product_has_intune: &[bool]) -> Vec<bool> {
 }
 
 /// Lower-cased, without allocating when it already is.
-fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
         s.to_lowercase().into()
     } else {

@@ -1,12 +1,13 @@
 //! Check 4: devices whose OS or version Intune does not support (minimums from
 //! templates/readiness/supported-os.json). Their users lose the BMS settings when licensed.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::model::{Device, Platform};
-use crate::readiness::finding::{n, Finding, Severity};
+use crate::readiness::finding::{cmp_findings, n, prefix16, Finding, Severity};
 use crate::readiness::reference::{compare_version_text, Reference};
 use crate::readiness::scope::Scope;
 
@@ -125,6 +126,12 @@ fn version_text(d: &Device) -> Option<&str> {
         .filter(|v| v.bytes().any(|b| b.is_ascii_digit()))
 }
 
+/// Inserts a finding where the report order puts it in a sorted list.
+fn insert_sorted(findings: &mut Vec<Finding>, f: Finding) {
+    let at = findings.partition_point(|x| cmp_findings(x, &f) != Ordering::Greater);
+    findings.insert(at, f);
+}
+
 /// The finding (without objects) for the devices of one platform, OS and version; `None` when
 /// Intune supports them.
 fn template(d: &Device, verdict: Verdict, r: &Reference) -> Option<Finding> {
@@ -183,7 +190,8 @@ fn template(d: &Device, verdict: Verdict, r: &Reference) -> Option<Finding> {
 }
 
 /// Per-device findings, two per-user findings (users with only unsupported devices, users with
-/// some) and the list of users all of whose devices are unsupported.
+/// some) and the list of users all of whose devices are unsupported. The findings come sorted
+/// (report order).
 pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let t = scope.tenant;
     let r = scope.reference;
@@ -195,6 +203,10 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut seen: HashMap<(Platform, &str, Option<&str>), usize, BuildHasherDefault<Fnv>> =
         HashMap::default();
     let mut kinds: Vec<(Verdict, Option<Finding>)> = Vec::new();
+    // (kind, device, first 16 bytes of the device's label): the findings are made after sorting
+    // these, so they are allocated in report order and the report writers read memory in order
+    // (that halves their time at a hundred thousand findings).
+    let mut hits: Vec<(u32, u32, u128)> = Vec::new();
     for (i, d) in t.devices.iter().enumerate() {
         let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
         let kind = match seen.get(&key) {
@@ -206,7 +218,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 kinds.len() - 1
             }
         };
-        let Some((verdict, Some(template))) = kinds.get(kind) else {
+        let Some((verdict, Some(_))) = kinds.get(kind) else {
             continue;
         };
         if matches!(
@@ -217,15 +229,62 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 *slot = true;
             }
         }
-        let owner = d
-            .owner
+        hits.push((kind as u32, i as u32, prefix16(&scope.device_label_cow(i))));
+    }
+    // Kinds ranked by severity and code, the first keys of the report order (kinds with the
+    // same severity and code share a rank).
+    let kind_key = |k: usize| {
+        kinds
+            .get(k)
+            .and_then(|(_, t)| t.as_ref())
+            .map(|t| (t.severity, t.code.as_str()))
+    };
+    let mut by_rank: Vec<usize> = (0..kinds.len()).collect();
+    by_rank.sort_by_key(|k| kind_key(*k));
+    let mut rank = vec![0u32; kinds.len()];
+    let mut r = 0u32;
+    for (n, k) in by_rank.iter().enumerate() {
+        if n > 0 && by_rank.get(n - 1).map(|p| kind_key(*p)) != Some(kind_key(*k)) {
+            r += 1;
+        }
+        if let Some(slot) = rank.get_mut(*k) {
+            *slot = r;
+        }
+    }
+    let owner = |i: u32| -> Option<Cow<'_, str>> {
+        let d = t.devices.get(i as usize)?;
+        d.owner
             .filter(|o| (*o as usize) < t.users.len())
-            .map(|o| scope.upn(o))
-            .or_else(|| d.owner_upn.as_ref().map(|u| u.trim().to_lowercase()))
-            .filter(|u| !u.is_empty());
+            .map(|o| scope.upn_cow(o))
+            .or_else(|| {
+                d.owner_upn
+                    .as_ref()
+                    .map(|u| Cow::Owned(u.trim().to_lowercase()))
+            })
+            .filter(|u| !u.is_empty())
+    };
+    let template_of = |k: u32| kinds.get(k as usize).and_then(|(_, t)| t.as_ref());
+    let rank_of = |k: u32| rank.get(k as usize).copied().unwrap_or(0);
+    // The report order (severity, code, objects = [label, owner], message, remedy); the full
+    // comparison only runs on equal label prefixes.
+    hits.sort_unstable_by(|a, b| {
+        (rank_of(a.0), a.2).cmp(&(rank_of(b.0), b.2)).then_with(|| {
+            let (ta, tb) = (template_of(a.0), template_of(b.0));
+            scope
+                .device_label_cow(a.1 as usize)
+                .cmp(&scope.device_label_cow(b.1 as usize))
+                .then_with(|| owner(a.1).cmp(&owner(b.1)))
+                .then_with(|| ta.map(|t| &t.message).cmp(&tb.map(|t| &t.message)))
+                .then_with(|| ta.map(|t| &t.remedy).cmp(&tb.map(|t| &t.remedy)))
+        })
+    });
+    for (kind, i, _) in &hits {
+        let Some(template) = template_of(*kind) else {
+            continue;
+        };
         let mut objects = Vec::with_capacity(2);
-        objects.push(scope.device_label(i));
-        objects.extend(owner);
+        objects.push(scope.device_label(*i as usize));
+        objects.extend(owner(*i).map(Cow::into_owned));
         findings.push(Finding {
             code: template.code.clone(),
             severity: template.severity,
@@ -256,7 +315,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     some.sort_unstable();
     some.dedup();
     if !only.is_empty() {
-        findings.push(Finding::new(
+        insert_sorted(&mut findings, Finding::new(
             "device.unsupported.user",
             Severity::Warning,
             format!(
@@ -268,7 +327,7 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
         ));
     }
     if !some.is_empty() {
-        findings.push(Finding::new(
+        insert_sorted(&mut findings, Finding::new(
             "device.unsupported.user_partial",
             Severity::Warning,
             format!(
@@ -355,6 +414,62 @@ mod tests {
             classify(&dev(Platform::Windows, "Windows", None), &r),
             Verdict::Unknown
         ));
+    }
+
+    #[test]
+    fn findings_come_in_report_order() {
+        use crate::model::{Tenant, User};
+        use crate::readiness::finding::sort_findings;
+        let r = Reference::builtin().unwrap();
+        let mut t = Tenant::default();
+        for u in 0..50 {
+            t.users.push(User {
+                upn: if u % 7 == 0 {
+                    format!("User{u}@X.test")
+                } else {
+                    format!("user{u}@x.test")
+                },
+                ..User::default()
+            });
+        }
+        let oses = [
+            (Platform::Ios, "iOS", Some("15.1")),
+            (Platform::Ios, "iPadOS", Some("14")),
+            (Platform::Android, "Android", Some("9")),
+            (Platform::Android, "Android", None),
+            (Platform::Windows, "Windows 8.1", None),
+            (Platform::WindowsPhone, "Windows Phone 8.1", None),
+            (Platform::Ios, "iOS", Some("17.0")),
+        ];
+        for i in 0..700usize {
+            let (p, os, v) = oses[i % oses.len()];
+            let mut d = dev(p, os, v);
+            // Shared ids, ids that differ after 16 bytes, and devices without an id.
+            d.id = match i % 5 {
+                0 => None,
+                1 => Some(format!("same-prefix-0000-{}", i % 13)),
+                2 => Some(format!("{}", (i * 7919) % 101)),
+                _ => Some(format!(
+                    "{:08x}-device",
+                    (i * 2_654_435_761usize) % 1_000_003
+                )),
+            };
+            d.owner = (i % 3 != 0).then_some((i % 60) as u32);
+            d.owner_upn = (i % 4 == 0).then(|| format!("Former{}@x.test", i % 9));
+            t.devices.push(d);
+        }
+        let scope = Scope::new(&t, &r);
+        let (_, findings) = unsupported_devices(&scope);
+        assert!(findings.len() > 500);
+        let mut sorted = findings.clone();
+        sort_findings(&mut sorted);
+        assert_eq!(findings, sorted);
+        assert!(findings
+            .iter()
+            .any(|f| f.is("device.unsupported.user_partial")));
+        assert!(findings
+            .iter()
+            .any(|f| f.code == "device.unsupported.version_unknown"));
     }
 
     #[test]
