@@ -11,24 +11,47 @@ use crate::readiness::finding::{cmp_findings, n, prefix16, Finding, Severity};
 use crate::readiness::reference::{compare_version_text, Reference};
 use crate::readiness::scope::Scope;
 
-/// FNV-1a: the memo below hashes short OS strings millions of times; SipHash's protection
-/// against crafted keys buys nothing for the tenant's own data.
-struct Fnv(u64);
+/// A multiply-rotate hash taking eight bytes at a time: the memo below hashes short OS strings
+/// a million times; SipHash's protection against crafted keys buys nothing for the tenant's own
+/// data, and byte-at-a-time FNV was a tenth of the check's time.
+#[derive(Default)]
+struct WordHash(u64);
 
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl WordHash {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
 }
 
-impl Hasher for Fnv {
+impl Hasher for WordHash {
     fn finish(&self) -> u64 {
-        self.0
+        // Spread the high bits into the low ones the table indexes with.
+        let x = self.0 ^ (self.0 >> 33);
+        let x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^ (x >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(dst) = w.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
 }
 
@@ -126,6 +149,14 @@ fn version_text(d: &Device) -> Option<&str> {
         .filter(|v| v.bytes().any(|b| b.is_ascii_digit()))
 }
 
+/// An unsupported device, as the report will name it.
+struct Hit<'t> {
+    kind: u32,
+    prefix: u128,
+    label: Cow<'t, str>,
+    owner: Option<Cow<'t, str>>,
+}
+
 /// Inserts a finding where the report order puts it in a sorted list.
 fn insert_sorted(findings: &mut Vec<Finding>, f: Finding) {
     let at = findings.partition_point(|x| cmp_findings(x, &f) != Ordering::Greater);
@@ -192,7 +223,7 @@ fn template(d: &Device, verdict: Verdict, r: &Reference) -> Option<Finding> {
 /// Per-device findings, two per-user findings (users with only unsupported devices, users with
 /// some) and the list of users all of whose devices are unsupported. The findings come sorted
 /// (report order).
-pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
+pub fn unsupported_devices<'t>(scope: &Scope<'t>) -> (Vec<String>, Vec<Finding>) {
     let t = scope.tenant;
     let r = scope.reference;
     let mut findings = Vec::new();
@@ -200,13 +231,26 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
     let mut buf = String::new();
     // Tenants have a few hundred distinct OS/version pairs across millions of devices: each pair
     // is classified, and its finding's texts written, once; a device's finding copies them.
-    let mut seen: HashMap<(Platform, &str, Option<&str>), usize, BuildHasherDefault<Fnv>> =
+    let mut seen: HashMap<(Platform, &str, Option<&str>), usize, BuildHasherDefault<WordHash>> =
         HashMap::default();
     let mut kinds: Vec<(Verdict, Option<Finding>)> = Vec::new();
-    // (kind, device, first 16 bytes of the device's label): the findings are made after sorting
-    // these, so they are allocated in report order and the report writers read memory in order
-    // (that halves their time at a hundred thousand findings).
-    let mut hits: Vec<(u32, u32, u128)> = Vec::new();
+    // The owner's lower-case UPN, else the one the export gave.
+    let owner = |d: &'t Device| -> Option<Cow<'t, str>> {
+        d.owner
+            .filter(|o| (*o as usize) < t.users.len())
+            .map(|o| scope.upn_cow(o))
+            .or_else(|| {
+                d.owner_upn
+                    .as_ref()
+                    .map(|u| Cow::Owned(u.trim().to_lowercase()))
+            })
+            .filter(|u| !u.is_empty())
+    };
+    // Per unsupported device: its kind, the first 16 bytes of its label, its label and owner
+    // (read here, in snapshot order, rather than later in report order, which jumps around).
+    // The findings are made after sorting these, so they are allocated in report order and the
+    // report writers read memory in order (that halves their time at 100,000 findings).
+    let mut hits: Vec<Hit<'t>> = Vec::new();
     for (i, d) in t.devices.iter().enumerate() {
         let key = (d.platform, d.os.as_str(), d.os_version.as_deref());
         let kind = match seen.get(&key) {
@@ -229,7 +273,13 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
                 *slot = true;
             }
         }
-        hits.push((kind as u32, i as u32, prefix16(&scope.device_label_cow(i))));
+        let label = scope.device_label_cow(i);
+        hits.push(Hit {
+            kind: kind as u32,
+            prefix: prefix16(&label),
+            label,
+            owner: owner(d),
+        });
     }
     // Kinds ranked by severity and code, the first keys of the report order (kinds with the
     // same severity and code share a rank).
@@ -251,40 +301,30 @@ pub fn unsupported_devices(scope: &Scope) -> (Vec<String>, Vec<Finding>) {
             *slot = r;
         }
     }
-    let owner = |i: u32| -> Option<Cow<'_, str>> {
-        let d = t.devices.get(i as usize)?;
-        d.owner
-            .filter(|o| (*o as usize) < t.users.len())
-            .map(|o| scope.upn_cow(o))
-            .or_else(|| {
-                d.owner_upn
-                    .as_ref()
-                    .map(|u| Cow::Owned(u.trim().to_lowercase()))
-            })
-            .filter(|u| !u.is_empty())
-    };
     let template_of = |k: u32| kinds.get(k as usize).and_then(|(_, t)| t.as_ref());
     let rank_of = |k: u32| rank.get(k as usize).copied().unwrap_or(0);
     // The report order (severity, code, objects = [label, owner], message, remedy); the full
     // comparison only runs on equal label prefixes.
     hits.sort_unstable_by(|a, b| {
-        (rank_of(a.0), a.2).cmp(&(rank_of(b.0), b.2)).then_with(|| {
-            let (ta, tb) = (template_of(a.0), template_of(b.0));
-            scope
-                .device_label_cow(a.1 as usize)
-                .cmp(&scope.device_label_cow(b.1 as usize))
-                .then_with(|| owner(a.1).cmp(&owner(b.1)))
-                .then_with(|| ta.map(|t| &t.message).cmp(&tb.map(|t| &t.message)))
-                .then_with(|| ta.map(|t| &t.remedy).cmp(&tb.map(|t| &t.remedy)))
-        })
+        (rank_of(a.kind), a.prefix)
+            .cmp(&(rank_of(b.kind), b.prefix))
+            .then_with(|| {
+                let (ta, tb) = (template_of(a.kind), template_of(b.kind));
+                a.label
+                    .cmp(&b.label)
+                    .then_with(|| a.owner.cmp(&b.owner))
+                    .then_with(|| ta.map(|t| &t.message).cmp(&tb.map(|t| &t.message)))
+                    .then_with(|| ta.map(|t| &t.remedy).cmp(&tb.map(|t| &t.remedy)))
+            })
     });
-    for (kind, i, _) in &hits {
-        let Some(template) = template_of(*kind) else {
+    findings.reserve_exact(hits.len() + 2);
+    for hit in hits {
+        let Some(template) = template_of(hit.kind) else {
             continue;
         };
         let mut objects = Vec::with_capacity(2);
-        objects.push(scope.device_label(*i as usize));
-        objects.extend(owner(*i).map(Cow::into_owned));
+        objects.push(hit.label.into_owned());
+        objects.extend(hit.owner.map(Cow::into_owned));
         findings.push(Finding {
             code: template.code.clone(),
             severity: template.severity,
