@@ -188,6 +188,12 @@ def bms_status(res):
 def run_bms(args, label, workspace):
     if label == "import":  # each import starts from an empty workspace
         shutil.rmtree(workspace, ignore_errors=True)
+    if label == "plan":  # each plan starts without an earlier plan (no diff against it)
+        for name in ("plan.json", "plan-changes.json"):
+            try:
+                os.remove(os.path.join(workspace, name))
+            except FileNotFoundError:
+                pass
     cmd = [BIN, *args[:1], "--workspace", workspace, "--json", *args[1:]]
     res = timed(cmd)
     status, note = bms_status(res)

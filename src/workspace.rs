@@ -223,8 +223,15 @@ impl Workspace {
             .map_err(|e| io_error("workspace.write_failed", "append to", &path, e))
     }
 
-    /// Loads the imported tenant snapshot.
+    /// Loads the imported tenant snapshot, every field.
     pub fn load_tenant(&self) -> Result<crate::model::Tenant> {
+        self.load_tenant_fields(Fields::ALL)
+    }
+
+    /// Loads the imported tenant snapshot; from `tenant.bin`, the optional fields that `fields`
+    /// leaves out are `None` (less memory and time at a million users). Loaded from
+    /// `tenant.json`, every field is there.
+    pub fn load_tenant_fields(&self, fields: Fields) -> Result<crate::model::Tenant> {
         if !self.exists(files::TENANT) {
             return Err(Error::new(
                 ErrorKind::Input,
@@ -232,7 +239,7 @@ impl Workspace {
                 format!("workspace {} holds no tenant snapshot yet; run `bms2intune import FILE...` first", self.root.display()),
             ));
         }
-        if let Some(t) = self.load_tenant_bin() {
+        if let Some(t) = self.load_tenant_bin(fields) {
             return Ok(t);
         }
         let snap: Snapshot = self.read_json(files::TENANT)?;
@@ -245,8 +252,12 @@ impl Workspace {
                 ),
             ));
         }
+        // Rebuild the binary cache (missing, damaged or from an older build) so the next
+        // command loads fast again; if it can't be written, the JSON stays the snapshot.
+        let _ = self.write_tenant_bin(&snap.tenant);
         Ok(snap.tenant)
     }
+
 
     pub fn save_tenant(&self, tenant: &crate::model::Tenant) -> Result<PathBuf> {
         #[derive(Serialize)]
@@ -254,35 +265,62 @@ impl Workspace {
             snapshot_version: u32,
             tenant: &'a crate::model::Tenant,
         }
-        // Compact, and streamed to the file: a ten-million-membership snapshot would otherwise be
-        // held twice in memory (tenant + its JSON text).
-        self.write_with(files::TENANT, |w| {
-            serde_json::to_writer(
-                &mut *w,
-                &SnapshotRef {
-                    snapshot_version: crate::model::SNAPSHOT_VERSION,
-                    tenant,
-                },
-            )
-            .map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })?;
-        // The binary cache; if it can't be written, loading falls back to the JSON.
+        // The binary cache is encoded on another thread while the JSON is streamed to its file
+        // (compact and streamed: a ten-million-membership snapshot would otherwise be held twice
+        // in memory), then written with the JSON's fingerprint. If the cache can't be written,
+        // loading falls back to the JSON.
         let _ = std::fs::remove_file(self.path(files::TENANT_BIN));
-        let json = self.path(files::TENANT);
-        if let Some(fp) = file_fingerprint(&json) {
-            if let Ok(bytes) = snapbin::encode(tenant, fp) {
-                self.write_bytes(files::TENANT_BIN, &bytes)?;
-            }
+        let (json, sections) = std::thread::scope(|s| {
+            let sections = std::thread::Builder::new()
+                .name("encode-bin".into())
+                .spawn_scoped(s, || snapbin::encode_sections(tenant).ok());
+            let mut fp = None;
+            let json = self.write_with(files::TENANT, |w| {
+                let mut fw = snapbin::FingerprintWriter::new(&mut *w);
+                serde_json::to_writer(
+                    &mut fw,
+                    &SnapshotRef {
+                        snapshot_version: crate::model::SNAPSHOT_VERSION,
+                        tenant,
+                    },
+                )
+                .map_err(std::io::Error::other)?;
+                fw.write_all(b"\n")?;
+                fp = Some(fw.fingerprint());
+                Ok(())
+            });
+            let sections = match sections {
+                Ok(h) => h.join().ok().flatten(),
+                Err(_) => snapbin::encode_sections(tenant).ok(),
+            };
+            (json.map(|p| (p, fp)), sections)
+        });
+        let (json, fp) = json?;
+        if let (Some(fp), Some(sections)) = (fp, sections) {
+            self.write_with(files::TENANT_BIN, |w| sections.write_to(w, fp))?;
+            crate::workspace::drop_in_background(sections);
         }
         Ok(json)
     }
 
+    /// Writes `tenant.bin` for the current `tenant.json`.
+    fn write_tenant_bin(&self, tenant: &crate::model::Tenant) -> Result<()> {
+        if let Some(fp) = file_fingerprint(&self.path(files::TENANT)) {
+            if let Ok(sections) = snapbin::encode_sections(tenant) {
+                self.write_with(files::TENANT_BIN, |w| sections.write_to(w, fp))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The tenant from `tenant.bin` when it was written for the current `tenant.json`.
-    fn load_tenant_bin(&self) -> Option<crate::model::Tenant> {
+    fn load_tenant_bin(&self, fields: Fields) -> Option<crate::model::Tenant> {
         let fp = file_fingerprint(&self.path(files::TENANT))?;
-        let bytes = fs::read(self.path(files::TENANT_BIN)).ok()?;
-        match snapbin::decode(&bytes, fp) {
+        let bin = self.path(files::TENANT_BIN);
+        if !bin.exists() {
+            return None;
+        }
+        match snapbin::decode_file(&bin, fp, fields) {
             Ok(t) => Some(t),
             Err(why) => {
                 eprintln!(
@@ -322,10 +360,55 @@ struct Snapshot {
     tenant: crate::model::Tenant,
 }
 
-/// Frees a big value (a million-user tenant takes about a second to free) on another thread, so
-/// the command can answer at once. A CLI process that exits first simply hands the memory back to
-/// the OS; a long-lived `rpc` process frees it concurrently.
+/// Which optional tenant fields a command needs (see [`Workspace::load_tenant_fields`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    /// `User::id` (object ids: Graph calls, matching by id).
+    pub user_ids: bool,
+    /// `User::display_name`, `department`, `office`, `manager_upn`.
+    pub user_profile: bool,
+    /// `User::city`, `country`.
+    pub user_location: bool,
+    /// `Device::model`, `last_sync`, and `owner_upn` of devices whose owner is a known user
+    /// (an unresolved owner's UPN is always loaded).
+    pub device_details: bool,
+}
+
+impl Fields {
+    pub const ALL: Fields = Fields {
+        user_ids: true,
+        user_profile: true,
+        user_location: true,
+        device_details: true,
+    };
+    /// Only what every command needs: UPNs, usage location, account state, device ids, owners,
+    /// platforms and OS versions, groups, memberships, licenses, policies.
+    pub const CORE: Fields = Fields {
+        user_ids: false,
+        user_profile: false,
+        user_location: false,
+        device_details: false,
+    };
+}
+
+/// Set by the command line, whose process exits right after its one command.
+static EXITS_AFTER_COMMAND: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Says that this process runs one command and exits (the CLI; not `rpc`): big values are then
+/// left for the OS to reclaim at exit instead of being freed piece by piece.
+pub fn exits_after_command() {
+    EXITS_AFTER_COMMAND.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Disposes of a big value (a million-user tenant takes about a second to free). In a process
+/// that exits after this command the memory is simply handed back to the OS at exit; a
+/// long-lived `rpc` process frees it on another thread, so the command answers at once.
 pub fn drop_in_background<T: Send + 'static>(value: T) {
+    if EXITS_AFTER_COMMAND.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+        return;
+    }
     // If no thread can be started, the closure (and the value) is dropped right here instead.
     let _ = std::thread::Builder::new()
         .name("drop".into())
@@ -392,21 +475,24 @@ mod tests {
         });
         ws.save_tenant(&t).unwrap();
         assert!(ws.exists(files::TENANT_BIN));
-        assert_eq!(ws.load_tenant_bin().as_ref(), Some(&t));
+        assert_eq!(ws.load_tenant_bin(Fields::ALL).as_ref(), Some(&t));
         assert_eq!(ws.load_tenant().unwrap(), t);
         // tenant.json replaced by another snapshot: the stale cache is ignored.
         let json = fs::read_to_string(ws.path(files::TENANT))
             .unwrap()
             .replace("a@x", "b@x");
         fs::write(ws.path(files::TENANT), json).unwrap();
-        assert!(ws.load_tenant_bin().is_none());
+        assert!(ws.load_tenant_bin(Fields::ALL).is_none());
         assert_eq!(ws.load_tenant().unwrap().users[0].upn, "b@x");
         // A damaged cache falls back to the JSON too.
         ws.save_tenant(&t).unwrap();
         let mut bin = fs::read(ws.path(files::TENANT_BIN)).unwrap();
         bin.truncate(bin.len() - 3);
         fs::write(ws.path(files::TENANT_BIN), bin).unwrap();
+        assert!(ws.load_tenant_bin(Fields::ALL).is_none());
         assert_eq!(ws.load_tenant().unwrap(), t);
+        // ... and loading the JSON rebuilt the cache for the next command.
+        assert_eq!(ws.load_tenant_bin(Fields::ALL).as_ref(), Some(&t));
         let _ = fs::remove_dir_all(&d);
     }
 }

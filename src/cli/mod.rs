@@ -138,6 +138,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Status(a) => ("status", insert_workspace(a.params(), &cli.workspace)),
         Command::Report(a) => ("report", insert_workspace(a.params(), &cli.workspace)),
     };
+    crate::workspace::exits_after_command();
     let mut events = StderrEvents {
         quiet_progress: !std::io::stderr().is_terminal(),
     };
@@ -146,29 +147,50 @@ pub fn run(cli: Cli) -> i32 {
     };
     match protocol::execute(name, params, &mut ctx) {
         Ok(outcome) => {
-            let mut out = std::io::stdout().lock();
-            let text = if cli.json {
-                serde_json::to_string_pretty(&outcome.result).unwrap_or_default()
+            // Pretty for a person at a terminal, compact for a pipe or file (a million-user
+            // readiness result is tens of megabytes); streamed either way.
+            let pretty = std::io::stdout().is_terminal();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            if cli.json {
+                let written = outcome
+                    .output
+                    .write_json(&mut out, pretty)
+                    .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io));
+                if let Err(e) = written {
+                    if !e.is_io() {
+                        drop(out);
+                        let e = crate::error::Error::internal("internal.serialize", e.to_string());
+                        return fail(&e, false);
+                    }
+                }
             } else {
-                outcome.human
-            };
-            let _ = writeln!(out, "{}", text.trim_end());
-            if outcome.has_blockers {
+                let text = outcome.output.human();
+                let _ = writeln!(out, "{}", text.trim_end());
+            }
+            let _ = out.flush();
+            drop(out);
+            let code = if outcome.output.has_blockers() {
                 exit::BLOCKERS
             } else {
                 exit::OK
-            }
+            };
+            // The process exits next: the OS takes the memory back faster than freeing it.
+            std::mem::forget(outcome);
+            code
         }
-        Err(e) => {
-            if cli.json {
-                let v = serde_json::json!({ "ok": false, "error": protocol::error_json(&e) });
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            eprintln!("error[{}]: {}", e.code, e.message);
-            for d in &e.details {
-                eprintln!("  {d}");
-            }
-            e.kind.exit_code()
-        }
+        Err(e) => fail(&e, cli.json),
     }
+}
+
+/// Reports a failed command (JSON on stdout with `--json`, always a line on stderr); its exit code.
+fn fail(e: &crate::error::Error, json: bool) -> i32 {
+    if json {
+        let v = serde_json::json!({ "ok": false, "error": protocol::error_json(e) });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    eprintln!("error[{}]: {}", e.code, e.message);
+    for d in &e.details {
+        eprintln!("  {d}");
+    }
+    e.kind.exit_code()
 }

@@ -873,7 +873,7 @@ pub fn run(p: ImportParams, ctx: &mut Ctx) -> Result<ImportResult> {
     ws.save_tenant(&out.tenant)?;
     timer.lap("save tenant.json");
     ws.write_json(files::IMPORT_REPORT, &result)?;
-    drop(out.tenant);
+    crate::workspace::drop_in_background(out.tenant);
     timer.lap("write report, free");
     Ok(result)
 }

@@ -18,13 +18,9 @@ pub struct CommandSpec {
     pub run: fn(Value, &mut Ctx) -> Result<Outcome>,
 }
 
-fn finish<R: CommandOutput>(r: R) -> Result<Outcome> {
-    let result = serde_json::to_value(&r)
-        .map_err(|e| Error::internal("internal.serialize", e.to_string()))?;
+fn finish<R: CommandOutput + 'static>(r: R) -> Result<Outcome> {
     Ok(Outcome {
-        human: r.human(),
-        has_blockers: r.has_blockers(),
-        result,
+        output: Box::new(r),
     })
 }
 

@@ -63,11 +63,53 @@ pub trait CommandOutput: Serialize {
     }
 }
 
+/// A command's result, kept typed until a front door renders it: serialized once, straight from
+/// the result type (a million-user readiness result is 65 MB of JSON; going through
+/// `serde_json::Value` first cost more than the checks), and the human summary only when asked.
+pub trait Rendered {
+    /// The result as JSON text (compact for the protocol, pretty for `--json`).
+    fn json(&self, pretty: bool) -> serde_json::Result<String>;
+    /// The result as JSON streamed to `out` (the CLI's `--json`; no copy in memory).
+    fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()>;
+    fn human(&self) -> String;
+    fn has_blockers(&self) -> bool;
+}
+
+impl<R: CommandOutput> Rendered for R {
+    fn json(&self, pretty: bool) -> serde_json::Result<String> {
+        if pretty {
+            serde_json::to_string_pretty(self)
+        } else {
+            serde_json::to_string(self)
+        }
+    }
+    fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()> {
+        if pretty {
+            serde_json::to_writer_pretty(out, self)
+        } else {
+            serde_json::to_writer(out, self)
+        }
+    }
+    fn human(&self) -> String {
+        CommandOutput::human(self)
+    }
+    fn has_blockers(&self) -> bool {
+        CommandOutput::has_blockers(self)
+    }
+}
+
 /// The outcome of running one command.
 pub struct Outcome {
-    pub result: Value,
-    pub human: String,
-    pub has_blockers: bool,
+    pub output: Box<dyn Rendered>,
+}
+
+impl Outcome {
+    /// The result as JSON text, or the `internal.serialize` error.
+    pub fn json(&self, pretty: bool) -> Result<String> {
+        self.output
+            .json(pretty)
+            .map_err(|e| Error::internal("internal.serialize", e.to_string()))
+    }
 }
 
 /// Deserializes `params` into `P`, naming the offending field path on failure.
@@ -279,12 +321,23 @@ pub fn serve<R: BufRead, W: Write>(input: R, out: &mut W) -> std::io::Result<()>
                 (req.id, outcome)
             }
         };
-        let v = match outcome {
-            Ok(o) => json!({ "id": id, "event": "result", "ok": true, "result": o.result }),
-            Err(e) => json!({ "id": id, "event": "result", "ok": false, "error": error_json(&e) }),
-        };
-        serde_json::to_writer(&mut *out, &v)?;
-        out.write_all(b"\n")?;
+        match outcome.and_then(|o| o.json(false)) {
+            // The envelope written around the result text as `json!` would write it (compact,
+            // keys in this order), without parsing the result back into a `Value`.
+            Ok(result) => {
+                out.write_all(b"{\"id\":")?;
+                serde_json::to_writer(&mut *out, &id)?;
+                out.write_all(b",\"event\":\"result\",\"ok\":true,\"result\":")?;
+                out.write_all(result.as_bytes())?;
+                out.write_all(b"}\n")?;
+            }
+            Err(e) => {
+                let v =
+                    json!({ "id": id, "event": "result", "ok": false, "error": error_json(&e) });
+                serde_json::to_writer(&mut *out, &v)?;
+                out.write_all(b"\n")?;
+            }
+        }
         out.flush()?;
     }
     Ok(())

@@ -175,7 +175,7 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
     let reference = Reference::builtin()?;
 
     let t0 = Instant::now();
-    let tenant = ws.load_tenant()?;
+    let tenant = ws.load_tenant_fields(crate::workspace::Fields::CORE)?;
     let load = ms(t0);
 
     let t1 = Instant::now();

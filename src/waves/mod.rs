@@ -7,6 +7,7 @@
 //! - [`diff`]: what changed against the previous plan.json.
 
 pub mod diff;
+mod facts;
 pub mod planner;
 pub mod schedule;
 pub mod xlsx;
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::protocol::{CommandOutput, Ctx};
@@ -309,47 +310,26 @@ fn readiness_facts(ws: &Workspace) -> Result<planner::ReadinessFacts> {
         )
         .with_detail(json!({ "file": ws.path(files::READINESS).display().to_string() })));
     }
-    let v: Value = ws.read_json(files::READINESS)?;
     let file = ws.path(files::READINESS).display().to_string();
-    let corrupt = |what: &str| {
+    let bytes = std::fs::read(ws.path(files::READINESS)).map_err(|e| {
+        Error::input(
+            "plan.readiness_unreadable",
+            format!("cannot read {file}: {e}"),
+        )
+        .with_detail(json!({ "file": file }))
+    })?;
+    let f = facts::parse(&bytes).map_err(|what| {
         Error::input(
             "plan.readiness_corrupt",
             format!("{file}: {what}; run `bms2intune readiness` again"),
         )
         .with_detail(json!({ "file": file }))
-    };
-    let findings = v
-        .get("findings")
-        .and_then(Value::as_array)
-        .ok_or_else(|| corrupt("no \"findings\" array"))?;
-    let mut facts = planner::ReadinessFacts::default();
-    for f in findings {
-        if f.get("code").and_then(Value::as_str) != Some("user.no_usage_location") {
-            continue;
-        }
-        for o in f
-            .get("objects")
-            .and_then(Value::as_array)
-            .map(|a| a.as_slice())
-            .unwrap_or(&[])
-        {
-            if let Some(s) = o.as_str() {
-                facts.no_usage_location.insert(s.trim().to_lowercase());
-            }
-        }
-    }
-    match v.get("users_unsupported_only") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(a)) => {
-            for o in a {
-                if let Some(s) = o.as_str() {
-                    facts.unsupported_only.insert(s.trim().to_lowercase());
-                }
-            }
-        }
-        Some(_) => return Err(corrupt("\"users_unsupported_only\" is not a list of UPNs")),
-    }
-    Ok(facts)
+    })?;
+    crate::workspace::drop_in_background(bytes);
+    Ok(planner::ReadinessFacts {
+        no_usage_location: f.no_usage_location,
+        unsupported_only: f.unsupported_only,
+    })
 }
 
 fn modified(p: &Path) -> Option<std::time::SystemTime> {
@@ -363,7 +343,12 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
 
     let t_load = Instant::now();
     ctx.progress("load", 0, 1);
-    let tenant = ws.load_tenant()?;
+    // The plan and its workbook show names, departments, offices and managers; not ids, cities
+    // or device details.
+    let tenant = ws.load_tenant_fields(crate::workspace::Fields {
+        user_profile: true,
+        ..crate::workspace::Fields::CORE
+    })?;
     let facts = readiness_facts(&ws)?;
     if let (Some(r), Some(t)) = (
         modified(&ws.path(files::READINESS)),
