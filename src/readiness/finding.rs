@@ -76,17 +76,91 @@ pub fn n(count: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
+/// The order of findings: most severe first, then by code, objects, message, remedy.
+pub fn cmp_findings(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    a.severity
+        .cmp(&b.severity)
+        .then_with(|| a.code.cmp(&b.code))
+        .then_with(|| a.objects.cmp(&b.objects))
+        .then_with(|| a.message.cmp(&b.message))
+        .then_with(|| a.remedy.cmp(&b.remedy))
+}
+
 /// Sorts findings so two runs over the same data give the same order: most severe first, then
-/// by code, objects, message.
+/// by code, objects, message. Cheap on a concatenation of sorted lists (each check sorts its own
+/// with [`sort_findings_keyed`] on its thread; this merges the runs).
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.objects.cmp(&b.objects))
-            .then_with(|| a.message.cmp(&b.message))
-            .then_with(|| a.remedy.cmp(&b.remedy))
+    findings.sort_by(cmp_findings);
+}
+
+/// The first 16 bytes of a string, big-endian and zero-padded: ordering by it agrees with
+/// ordering the strings (ties need a full comparison).
+pub fn prefix16(s: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    let b = s.as_bytes();
+    let n = b.len().min(16);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), b.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u128::from_be_bytes(buf)
+}
+
+/// The same order as [`sort_findings`], faster for many findings: the sort compares compact
+/// keys (severity, code, the first 16 bytes of the first object) held in one array and only
+/// looks at the findings themselves on ties, instead of following three pointers per comparison
+/// (110,000 device findings took 100 ms to sort).
+pub fn sort_findings_keyed(findings: &mut Vec<Finding>) {
+    if findings.len() < 64 {
+        sort_findings(findings);
+        return;
+    }
+    if findings.windows(2).all(|w| {
+        w.first().zip(w.get(1)).map(|(a, b)| cmp_findings(a, b))
+            != Some(std::cmp::Ordering::Greater)
+    }) {
+        return;
+    }
+    // Codes by rank: a check produces a handful of distinct codes.
+    let mut codes: Vec<&str> = Vec::new();
+    for f in findings.iter() {
+        if codes.last() != Some(&f.code.as_str()) && !codes.contains(&f.code.as_str()) {
+            codes.push(&f.code);
+        }
+    }
+    codes.sort_unstable();
+    let mut last: (&str, u32) = ("", 0);
+    let mut keys: Vec<(Severity, u32, bool, u128, u32)> = Vec::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        if last.0 != f.code || i == 0 {
+            let rank = codes.binary_search(&f.code.as_str()).unwrap_or(0);
+            last = (&f.code, rank as u32);
+        }
+        let first = f.objects.first();
+        keys.push((
+            f.severity,
+            last.1,
+            first.is_some(),
+            first.map_or(0, |o| prefix16(o)),
+            i as u32,
+        ));
+    }
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3)
+            .cmp(&(b.0, b.1, b.2, b.3))
+            .then_with(
+                || match (findings.get(a.4 as usize), findings.get(b.4 as usize)) {
+                    (Some(x), Some(y)) => cmp_findings(x, y),
+                    _ => a.4.cmp(&b.4),
+                },
+            )
     });
+    let order: Vec<u32> = keys.into_iter().map(|k| k.4).collect();
+    let mut slots: Vec<Option<Finding>> = std::mem::take(findings).into_iter().map(Some).collect();
+    findings.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i as usize).and_then(Option::take)),
+    );
 }
 
 /// Neutralises spreadsheet formulas: a cell that starts with `=`, `+`, `-`, `@`, tab or CR is
@@ -98,29 +172,118 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The findings as CSV, one row per finding and object (a finding without objects gets one row
-/// with an empty object), every cell formula-safe.
-pub fn findings_csv(findings: &[Finding]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["severity", "code", "object", "message", "remedy"])?;
-    for f in findings {
-        let row = |obj: &str| {
-            [
-                csv_safe(f.severity.as_str()).into_owned(),
-                csv_safe(&f.code).into_owned(),
-                csv_safe(obj).into_owned(),
-                csv_safe(&f.message).into_owned(),
-                csv_safe(&f.remedy).into_owned(),
-            ]
-        };
-        if f.objects.is_empty() {
-            w.write_record(row(""))?;
-        }
-        for o in &f.objects {
-            w.write_record(row(o))?;
+/// Eight copies of a byte.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// True when some byte of `x` is zero (exact, the classic bit trick).
+#[inline]
+pub(crate) fn has_zero_byte(x: u64) -> bool {
+    x.wrapping_sub(splat(1)) & !x & splat(0x80) != 0
+}
+
+/// True when some byte of `x` equals `b`.
+#[inline]
+pub(crate) fn has_byte(x: u64, b: u8) -> bool {
+    has_zero_byte(x ^ splat(b))
+}
+
+/// True when the cell holds a byte that makes the csv crate quote it: comma, double quote, CR,
+/// LF. Eight bytes at a time: readiness.csv at a million users is 136 MB.
+fn csv_needs_quotes(b: &[u8]) -> bool {
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        if has_byte(x, b',') || has_byte(x, b'"') || has_byte(x, b'\r') || has_byte(x, b'\n') {
+            return true;
         }
     }
-    w.into_inner().map_err(|e| e.into_error().into())
+    chunks
+        .remainder()
+        .iter()
+        .any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
+}
+
+/// Appends one formula-safe CSV cell exactly as the csv crate (default settings) writes it:
+/// quoted only when it holds a comma, a double quote, CR or LF, with quotes doubled.
+pub fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
+    let b = cell.as_bytes();
+    let defuse = matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    if !csv_needs_quotes(b) {
+        if defuse {
+            out.push(b'\'');
+        }
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    if defuse {
+        out.push(b'\'');
+    }
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
+/// Writes readiness.csv: one row per finding and object (a finding without objects gets one row
+/// with an empty object), every cell formula-safe. The severity, code, message and remedy cells
+/// of a finding are encoded once and copied into each of its rows; the output is what the csv
+/// crate writes, byte for byte (unit-tested).
+pub fn write_findings_csv(
+    findings: &[Finding],
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    const CHUNK: usize = 1 << 18;
+    let mut out: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 14));
+    out.extend_from_slice(b"severity,code,object,message,remedy\n");
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    for f in findings {
+        head.clear();
+        push_csv_cell(&mut head, f.severity.as_str());
+        head.push(b',');
+        push_csv_cell(&mut head, &f.code);
+        head.push(b',');
+        tail.clear();
+        tail.push(b',');
+        push_csv_cell(&mut tail, &f.message);
+        tail.push(b',');
+        push_csv_cell(&mut tail, &f.remedy);
+        tail.push(b'\n');
+        if f.objects.is_empty() {
+            out.extend_from_slice(&head);
+            out.extend_from_slice(&tail);
+        }
+        for o in &f.objects {
+            out.extend_from_slice(&head);
+            push_csv_cell(&mut out, o);
+            out.extend_from_slice(&tail);
+            if out.len() >= CHUNK {
+                w.write_all(&out)?;
+                out.clear();
+            }
+        }
+        if out.len() >= CHUNK {
+            w.write_all(&out)?;
+            out.clear();
+        }
+    }
+    w.write_all(&out)
+}
+
+/// The findings as CSV in memory (see [`write_findings_csv`]).
+pub fn findings_csv(findings: &[Finding]) -> Vec<u8> {
+    let mut v = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_findings_csv(findings, &mut v);
+    v
 }
 
 #[cfg(test)]
@@ -149,11 +312,141 @@ mod tests {
             ),
             Finding::new("seats.short", Severity::Blocker, "m2", vec![], "r2"),
         ];
-        let text = String::from_utf8(findings_csv(&f).unwrap()).unwrap();
+        let text = String::from_utf8(findings_csv(&f)).unwrap();
         assert_eq!(
             text,
             "severity,code,object,message,remedy\nwarning,license.early,a@x,m,r\nwarning,license.early,'=b@x,m,r\nblocker,seats.short,,m2,r2\n"
         );
+    }
+
+    /// The csv crate's writer, as readiness.csv was written before the direct writer.
+    fn csv_crate(findings: &[Finding]) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["severity", "code", "object", "message", "remedy"])
+            .unwrap();
+        for f in findings {
+            let row = |obj: &str| {
+                [
+                    csv_safe(f.severity.as_str()).into_owned(),
+                    csv_safe(&f.code).into_owned(),
+                    csv_safe(obj).into_owned(),
+                    csv_safe(&f.message).into_owned(),
+                    csv_safe(&f.remedy).into_owned(),
+                ]
+            };
+            if f.objects.is_empty() {
+                w.write_record(row("")).unwrap();
+            }
+            for o in &f.objects {
+                w.write_record(row(o)).unwrap();
+            }
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn direct_csv_matches_the_csv_crate() {
+        let tricky = [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "line\nbreak",
+            "cr\rhere",
+            "=1+2",
+            "+1",
+            "-x,y",
+            "@a\"b",
+            "\tt",
+            "\r\n",
+            "'quoted'",
+            "é€😀",
+            " lead",
+            "#hash",
+            "a;b",
+        ];
+        let mut findings = Vec::new();
+        for (i, m) in tricky.iter().enumerate() {
+            let objects: Vec<String> = tricky.iter().skip(i % 3).map(|s| s.to_string()).collect();
+            findings.push(Finding::new(
+                m,
+                Severity::Warning,
+                *m,
+                objects,
+                tricky[(i + 5) % tricky.len()],
+            ));
+            findings.push(Finding::new("c.d", Severity::Info, "msg", vec![], *m));
+        }
+        // Enough rows to cross the chunk size several times.
+        let many: Vec<String> = (0..50_000).map(|i| format!("=user{i}@x.test")).collect();
+        findings.push(Finding::new(
+            "big",
+            Severity::Blocker,
+            "m, with comma",
+            many,
+            "r",
+        ));
+        assert_eq!(
+            String::from_utf8(findings_csv(&findings)).unwrap(),
+            String::from_utf8(csv_crate(&findings)).unwrap()
+        );
+        assert_eq!(findings_csv(&[]), csv_crate(&[]));
+    }
+
+    #[test]
+    fn quote_detection_is_exact() {
+        for b in 0u8..=0xff {
+            for pos in 0..19 {
+                let mut v = vec![b'a'; 19];
+                v[pos] = b;
+                let want = matches!(b, b',' | b'"' | b'\r' | b'\n');
+                assert_eq!(csv_needs_quotes(&v), want, "byte {b:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn keyed_sort_gives_the_same_order() {
+        let mut findings = Vec::new();
+        let objs = [
+            "",
+            "a",
+            "ab",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnoo",
+            "abcdefghijklmnop\u{0}",
+            "b",
+            "é",
+            "A",
+        ];
+        for (i, o) in objs.iter().enumerate() {
+            for sev in [Severity::Info, Severity::Blocker] {
+                for code in ["x.b", "x.a"] {
+                    let mut objects = vec![o.to_string()];
+                    if i % 2 == 0 {
+                        objects.push(objs[(i + 3) % objs.len()].to_string());
+                    }
+                    findings.push(Finding::new(
+                        code,
+                        sev,
+                        format!("m{}", i % 3),
+                        objects.clone(),
+                        "r",
+                    ));
+                    findings.push(Finding::new(code, sev, "m", vec![], format!("r{i}")));
+                    findings.push(Finding::new(code, sev, "m", objects, "r0"));
+                }
+            }
+        }
+        findings.reverse();
+        let mut a = findings.clone();
+        sort_findings(&mut a);
+        let mut b = findings;
+        sort_findings_keyed(&mut b);
+        assert!(b.len() >= 64);
+        assert_eq!(a, b);
     }
 
     #[test]

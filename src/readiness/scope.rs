@@ -1,6 +1,7 @@
 //! What every check needs to know about the tenant, computed once in linear time: who is already
 //! Intune-licensed, who BMS manages (devices or targeted groups), which groups the policies target.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::model::{GroupIx, Member, Tenant, UserIx};
@@ -51,10 +52,67 @@ impl Grouped {
 }
 
 /// Direct user members and direct member groups per group, in two passes over the memberships
-/// (memberships naming a group the snapshot doesn't hold are left out; the data check reports
-/// them).
-fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped) {
+/// (memberships naming a group the snapshot doesn't hold are left out), and the indexes of the
+/// memberships that name a group, user or member group the snapshot doesn't hold (the data check
+/// reports them; finding them here saves it a third pass over ten million memberships).
+fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped, Vec<usize>) {
+    members_grouped_sorted(tenant).unwrap_or_else(|| members_grouped_any(tenant))
+}
+
+/// [`members_grouped`] in one pass when the memberships are sorted by group (import writes
+/// them so): the lists are then the memberships in order. `None` at the first membership out of
+/// order.
+fn members_grouped_sorted(tenant: &Tenant) -> Option<(Grouped, Grouped, Vec<usize>)> {
     let n = tenant.groups.len();
+    let n_users = tenant.users.len();
+    let mut dangling = Vec::new();
+    let mut users = Grouped {
+        start: vec![0usize; n + 1],
+        list: Vec::with_capacity(tenant.memberships.len()),
+    };
+    let mut groups = Grouped {
+        start: vec![0usize; n + 1],
+        list: Vec::new(),
+    };
+    let mut last = 0usize;
+    for (i, m) in tenant.memberships.iter().enumerate() {
+        let g = m.group as usize;
+        if g < last {
+            return None;
+        }
+        last = g;
+        let member_ok = match m.member {
+            Member::User(u) => (u as usize) < n_users,
+            Member::Group(g) => (g as usize) < n,
+        };
+        if g < n {
+            match m.member {
+                Member::User(u) => {
+                    users.list.push(u);
+                    users.start[g + 1] += 1;
+                }
+                Member::Group(x) => {
+                    groups.list.push(x);
+                    groups.start[g + 1] += 1;
+                }
+            }
+        }
+        if g >= n || !member_ok {
+            dangling.push(i);
+        }
+    }
+    for i in 0..n {
+        users.start[i + 1] += users.start[i];
+        groups.start[i + 1] += groups.start[i];
+    }
+    Some((users, groups, dangling))
+}
+
+/// [`members_grouped`] for memberships in any order: a counting sort.
+fn members_grouped_any(tenant: &Tenant) -> (Grouped, Grouped, Vec<usize>) {
+    let n = tenant.groups.len();
+    let n_users = tenant.users.len();
+    let mut dangling = Vec::new();
     let mut users = Grouped {
         start: vec![0usize; n + 1],
         list: Vec::new(),
@@ -63,13 +121,20 @@ fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped) {
         start: vec![0usize; n + 1],
         list: Vec::new(),
     };
-    for m in &tenant.memberships {
+    for (i, m) in tenant.memberships.iter().enumerate() {
         let g = m.group as usize;
+        let member_ok = match m.member {
+            Member::User(u) => (u as usize) < n_users,
+            Member::Group(g) => (g as usize) < n,
+        };
         if g < n {
             match m.member {
                 Member::User(_) => users.start[g + 1] += 1,
                 Member::Group(_) => groups.start[g + 1] += 1,
             }
+        }
+        if g >= n || !member_ok {
+            dangling.push(i);
         }
     }
     for i in 0..n {
@@ -92,7 +157,7 @@ fn members_grouped(tenant: &Tenant) -> (Grouped, Grouped) {
             }
         }
     }
-    (users, groups)
+    (users, groups, dangling)
 }
 
 /// A policy's target group as resolved against the imported groups.
@@ -119,6 +184,10 @@ pub struct Scope<'t> {
     member_groups: Grouped,
     /// Device indexes grouped by owner: two flat vectors instead of a vector per user.
     devices: Grouped,
+    /// Devices whose owner is missing or not among the imported users, in snapshot order.
+    pub unowned_devices: Vec<u32>,
+    /// Memberships naming a group, user or member group the snapshot doesn't hold.
+    pub dangling_memberships: Vec<usize>,
     /// Per user: a direct member of at least one group.
     pub in_any_group: Vec<bool>,
     /// Per user: in a group (transitively) targeted by an enabled BMS policy.
@@ -155,16 +224,28 @@ impl<'t> Scope<'t> {
             }
         }
 
-        let (member_users, member_groups) = members_grouped(tenant);
-        let devices = devices_grouped(tenant);
+        // The memberships (ten million at a million users) are grouped on a thread of their own
+        // while the devices are grouped and the targets resolved here.
+        let (
+            (member_users, member_groups, dangling_memberships),
+            (devices, unowned_devices),
+            policy_targets,
+        ) = std::thread::scope(|s| {
+            let members = s.spawn(|| members_grouped(tenant));
+            let devices = devices_grouped(tenant);
+            let targets = resolve_targets(tenant);
+            let members = match members.join() {
+                Ok(m) => m,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (members, devices, targets)
+        });
         let mut in_any_group = vec![false; n_users];
         for u in &member_users.list {
             if let Some(slot) = in_any_group.get_mut(*u as usize) {
                 *slot = true;
             }
         }
-
-        let policy_targets = resolve_targets(tenant);
 
         let mut by_group: Vec<Vec<usize>> = vec![Vec::new(); tenant.groups.len()];
         for (pi, (p, targets)) in tenant.policies.iter().zip(&policy_targets).enumerate() {
@@ -224,6 +305,8 @@ impl<'t> Scope<'t> {
             member_users,
             member_groups,
             devices,
+            unowned_devices,
+            dangling_memberships,
             in_any_group,
             targeted,
             to_migrate,
@@ -240,27 +323,28 @@ impl<'t> Scope<'t> {
     /// Lower-case UPN of a user index (out-of-range indexes, which the data check reports, give
     /// a placeholder so nothing panics).
     pub fn upn(&self, u: UserIx) -> String {
-        self.tenant
-            .users
-            .get(u as usize)
-            .map(|x| {
-                if x.upn
-                    .bytes()
-                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-                {
-                    x.upn.to_lowercase()
-                } else {
-                    x.upn.clone()
-                }
-            })
-            .unwrap_or_else(|| format!("(unknown user #{u})"))
+        self.upn_cow(u).into_owned()
+    }
+
+    /// [`Scope::upn`], borrowed from the snapshot when it is already lower-case (it always is
+    /// after import).
+    pub fn upn_cow(&self, u: UserIx) -> Cow<'t, str> {
+        match self.tenant.users.get(u as usize) {
+            Some(x) => lower(&x.upn),
+            None => Cow::Owned(format!("(unknown user #{u})")),
+        }
     }
 
     /// How reports name a device: its id, else its position in the snapshot.
     pub fn device_label(&self, i: usize) -> String {
+        self.device_label_cow(i).into_owned()
+    }
+
+    /// [`Scope::device_label`], borrowed from the snapshot when the device has an id.
+    pub fn device_label_cow(&self, i: usize) -> Cow<'t, str> {
         match self.tenant.devices.get(i).and_then(|d| d.id.as_deref()) {
-            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
-            _ => format!("(device #{i} without id)"),
+            Some(id) if !id.trim().is_empty() => Cow::Borrowed(id.trim()),
+            _ => Cow::Owned(format!("(device #{i} without id)")),
         }
     }
 
@@ -299,18 +383,26 @@ impl<'t> Scope<'t> {
     }
 }
 
-/// Devices grouped by owner index. Devices whose owner is missing or out of range are left out
-/// (the data check reports them).
-fn devices_grouped(tenant: &Tenant) -> Grouped {
+/// Devices grouped by owner index, and the devices whose owner is missing or out of range (left
+/// out of the grouping; the data check reports them).
+fn devices_grouped(tenant: &Tenant) -> (Grouped, Vec<u32>) {
+    let n_users = tenant.users.len();
     // The owners first, compactly: the counting sort then walks 8 bytes per device, not a Device.
     let owners: Vec<Option<u32>> = tenant.devices.iter().map(|d| d.owner).collect();
-    Grouped::build(
-        tenant.users.len(),
+    let unowned: Vec<u32> = owners
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.is_some_and(|o| (o as usize) < n_users))
+        .map(|(i, _)| i as u32)
+        .collect();
+    let grouped = Grouped::build(
+        n_users,
         owners
             .iter()
             .enumerate()
             .filter_map(|(i, o)| o.map(|o| (o as usize, i as u32))),
-    )
+    );
+    (grouped, unowned)
 }
 
 /// Per user: holds an enabled Intune service plan. Same rule as [`Tenant::intune_licensed`], with
@@ -348,7 +440,7 @@ fn intune_licensed(tenant: &Tenant, product_has_intune: &[bool]) -> Vec<bool> {
 }
 
 /// Lower-cased, without allocating when it already is.
-fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
         s.to_lowercase().into()
     } else {
@@ -411,6 +503,55 @@ fn resolve_targets(tenant: &Tenant) -> Vec<Vec<Target>> {
 mod tests {
     use super::*;
     use crate::model::{LicenseAssignment, Product, ServicePlan};
+
+    #[test]
+    fn memberships_group_the_same_sorted_or_not() {
+        use crate::model::{Group, Membership};
+        let mut t = Tenant::default();
+        for g in 0..5 {
+            t.groups.push(Group {
+                display_name: format!("g{g}"),
+                ..Group::default()
+            });
+        }
+        for u in 0..4 {
+            t.users.push(crate::model::User {
+                upn: format!("u{u}@x"),
+                ..Default::default()
+            });
+        }
+        let ms = [
+            (0, Member::User(1)),
+            (0, Member::User(0)),
+            (0, Member::Group(3)),
+            (1, Member::User(9)),
+            (2, Member::Group(7)),
+            (2, Member::User(2)),
+            (3, Member::User(3)),
+            (3, Member::User(1)),
+            (7, Member::User(0)),
+        ];
+        t.memberships = ms
+            .iter()
+            .map(|(g, m)| Membership {
+                group: *g,
+                member: *m,
+            })
+            .collect();
+        let sorted = members_grouped_sorted(&t).unwrap();
+        let any = members_grouped_any(&t);
+        for (a, b) in [(&sorted.0, &any.0), (&sorted.1, &any.1)] {
+            for g in 0..6 {
+                assert_eq!(a.of(g), b.of(g), "group {g}");
+            }
+            assert_eq!(a.start, b.start);
+        }
+        assert_eq!(sorted.2, any.2);
+        assert_eq!(sorted.2, vec![3, 4, 8]);
+        assert_eq!(sorted.0.of(0), &[1, 0]);
+        t.memberships.swap(0, 4);
+        assert!(members_grouped_sorted(&t).is_none());
+    }
 
     #[test]
     fn licensed_matches_the_model_rule() {

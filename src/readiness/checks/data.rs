@@ -1,7 +1,6 @@
 //! Check 10: inconsistent data: devices whose owner is unknown, users with nothing to migrate,
 //! disabled accounts, references to objects that don't exist.
 
-use crate::model::Member;
 use crate::readiness::finding::{n, Finding, Severity};
 use crate::readiness::scope::Scope;
 
@@ -10,12 +9,12 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
     let n_users = t.users.len();
     let mut out = Vec::new();
 
-    // Devices without a known owner.
+    // Devices without a known owner (found while grouping the devices by owner).
     let mut unknown_owner: Vec<String> = Vec::new();
-    for (i, d) in t.devices.iter().enumerate() {
-        if d.owner.is_some_and(|o| (o as usize) < n_users) {
+    for i in scope.unowned_devices.iter().map(|i| *i as usize) {
+        let Some(d) = t.devices.get(i) else {
             continue;
-        }
+        };
         unknown_owner.push(scope.device_label(i));
         if let Some(upn) = d
             .owner_upn
@@ -27,11 +26,7 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
         }
     }
     if !unknown_owner.is_empty() {
-        let devices = t
-            .devices
-            .iter()
-            .filter(|d| !d.owner.is_some_and(|o| (o as usize) < n_users))
-            .count();
+        let devices = scope.unowned_devices.len();
         out.push(Finding::new(
             "data.inconsistent.unknown_owner",
             Severity::Warning,
@@ -105,17 +100,11 @@ pub fn inconsistent(scope: &Scope) -> Vec<Finding> {
     }
 
     // References to objects the snapshot doesn't hold (a damaged or hand-edited tenant.json).
-    let n_groups = t.groups.len();
-    let mut dangling = Vec::new();
-    for (i, m) in t.memberships.iter().enumerate() {
-        let member_ok = match m.member {
-            Member::User(u) => (u as usize) < n_users,
-            Member::Group(g) => (g as usize) < n_groups,
-        };
-        if (m.group as usize) >= n_groups || !member_ok {
-            dangling.push(format!("membership #{i}"));
-        }
-    }
+    let mut dangling: Vec<String> = scope
+        .dangling_memberships
+        .iter()
+        .map(|i| format!("membership #{i}"))
+        .collect();
     for (i, a) in t.license_assignments.iter().enumerate() {
         if (a.user as usize) >= n_users || (a.product as usize) >= t.products.len() {
             dangling.push(format!("license assignment #{i}"));

@@ -56,9 +56,13 @@ pub fn mixed_groups(scope: &Scope) -> (Vec<SplitGroup>, Vec<Finding>) {
         let base = format!("{}{SUFFIX}", group.display_name.trim());
         let mut proposed = base.clone();
         let mut suffix = 2;
+        // A proposed name ends with SUFFIX, so only existing names holding its ')' can clash
+        // (lower-casing never produces an ASCII ')' from anything else): the other 100,000
+        // names of a large tenant are neither lower-cased nor hashed.
         let taken = taken.get_or_insert_with(|| {
             t.groups
                 .iter()
+                .filter(|g| g.display_name.contains(')'))
                 .map(|g| g.display_name.trim().to_lowercase())
                 .collect()
         });

@@ -19,7 +19,7 @@ pub mod groups;
 pub mod licensing;
 pub mod policies;
 
-use super::finding::{sort_findings, Finding};
+use super::finding::{sort_findings, sort_findings_keyed, Finding};
 use super::scope::Scope;
 
 pub use groups::SplitGroup;
@@ -41,9 +41,18 @@ pub struct Assessment {
 /// on their own threads; results are joined in a fixed order and sorted, so the outcome does not
 /// depend on scheduling.
 pub fn assess(scope: &Scope) -> Assessment {
+    // Each thread sorts what it found; the final sort then only merges sorted runs.
     let (seats_and_more, groups, devices, others) = std::thread::scope(|s| {
-        let groups = s.spawn(|| groups::mixed_groups(scope));
-        let devices = s.spawn(|| devices::unsupported_devices(scope));
+        let groups = s.spawn(|| {
+            let (splits, mut f) = groups::mixed_groups(scope);
+            sort_findings_keyed(&mut f);
+            (splits, f)
+        });
+        let devices = s.spawn(|| {
+            let (only, mut f) = devices::unsupported_devices(scope);
+            sort_findings_keyed(&mut f);
+            (only, f)
+        });
         let others = s.spawn(|| {
             let mut f = licensing::licensed_early(scope);
             f.extend(licensing::usage_location(scope));
@@ -51,10 +60,12 @@ pub fn assess(scope: &Scope) -> Assessment {
             f.extend(licensing::intune_plan_disabled(scope));
             f.extend(policies::cleanup(scope));
             f.extend(policies::settings_not_one_to_one(scope));
+            sort_findings_keyed(&mut f);
             f
         });
         let mut here = licensing::seats(scope);
         here.1.extend(data::inconsistent(scope));
+        sort_findings_keyed(&mut here.1);
         (here, join(groups), join(devices), join(others))
     });
     let (seats, mut findings) = seats_and_more;
