@@ -258,7 +258,6 @@ impl Workspace {
         Ok(snap.tenant)
     }
 
-
     pub fn save_tenant(&self, tenant: &crate::model::Tenant) -> Result<PathBuf> {
         #[derive(Serialize)]
         struct SnapshotRef<'a> {

@@ -234,6 +234,9 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
-        assert!(parse(b"{\"findings\":[]}").unwrap().no_usage_location.is_empty());
+        assert!(parse(b"{\"findings\":[]}")
+            .unwrap()
+            .no_usage_location
+            .is_empty());
     }
 }

@@ -923,7 +923,17 @@ mod tests {
     #[test]
     fn streamed_fingerprint_equals_the_files() {
         use std::io::Write;
-        for n in [0, 1, 10, ENDS - 1, ENDS, ENDS + 1, 2 * ENDS - 1, 2 * ENDS + 5, 300_001] {
+        for n in [
+            0,
+            1,
+            10,
+            ENDS - 1,
+            ENDS,
+            ENDS + 1,
+            2 * ENDS - 1,
+            2 * ENDS + 5,
+            300_001,
+        ] {
             let all: Vec<u8> = (0..n).map(|i| (i * 7 + i / 251) as u8).collect();
             for chunk in [1, 7, 4096, ENDS - 3, ENDS, ENDS + 9, 3 * ENDS] {
                 let mut w = FingerprintWriter::new(Vec::new());
