@@ -171,14 +171,25 @@ impl Workspace {
 
     /// Pretty JSON with a trailing newline, so files diff well.
     pub fn write_json<T: Serialize + ?Sized>(&self, rel: &str, value: &T) -> Result<PathBuf> {
-        let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| {
-            Error::internal(
+        // Streamed to the file (pretty, newline-terminated): a million-user plan is tens of MB.
+        let mut failed = None;
+        let written = self.write_with(rel, |w| {
+            serde_json::to_writer_pretty(&mut *w, value).map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                if !e.is_io() {
+                    failed = Some(e);
+                }
+                io
+            })?;
+            w.write_all(b"\n")
+        });
+        match failed {
+            Some(e) => Err(Error::internal(
                 "workspace.serialize",
                 format!("cannot serialize {rel}: {e}"),
-            )
-        })?;
-        bytes.push(b'\n');
-        self.write_bytes(rel, &bytes)
+            )),
+            None => written,
+        }
     }
 
     pub fn read_json<T: DeserializeOwned>(&self, rel: &str) -> Result<T> {

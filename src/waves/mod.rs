@@ -504,8 +504,8 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
             let t = Instant::now();
             let json = ws.write_json(files::PLAN, &plan).map(|_| ms(t));
             let t = Instant::now();
-            let csv = xlsx::to_csv(&plan)
-                .and_then(|b| ws.write_bytes(files::PLAN_CSV, &b))
+            let csv = ws
+                .write_with(files::PLAN_CSV, |w| xlsx::write_csv(&plan, w))
                 .map(|_| ms(t));
             (json, csv)
         });

@@ -379,8 +379,17 @@ fn push_csv_record(out: &mut Vec<u8>, fields: [&str; 7]) {
 /// The plan as CSV: one row per user (waves, then held back, unplaced, already migrated). Written
 /// byte for byte as the `csv` crate would (a test checks), without its per-field overhead.
 pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
-    let rows = plan.totals.bms_users as usize + 1;
-    let mut out = Vec::with_capacity(rows * 72);
+    let mut out = Vec::new();
+    write_csv(plan, &mut out).map_err(|e| {
+        Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}"))
+    })?;
+    Ok(out)
+}
+
+/// Writes plan.csv to `w` through a 1 MB buffer (a million-row plan is never held whole).
+pub fn write_csv(plan: &WavePlan, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    const CHUNK: usize = 1 << 20;
+    let mut out = Vec::with_capacity(CHUNK + 4096);
     push_csv_record(
         &mut out,
         ["upn", "wave", "date", "group", "status", "code", "reason"],
@@ -392,6 +401,10 @@ pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
         let group = csv_safe(&wave.group);
         for u in &wave.users {
             push_csv_record(&mut out, [&csv_safe(u), &n, date, &group, status, "", ""]);
+            if out.len() >= CHUNK {
+                w.write_all(&out)?;
+                out.clear();
+            }
         }
     }
     let set_aside = plan
@@ -408,14 +421,22 @@ pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
             &mut out,
             [&csv_safe(upn), "", "", "", status, code, &csv_safe(reason)],
         );
+        if out.len() >= CHUNK {
+            w.write_all(&out)?;
+            out.clear();
+        }
     }
     for u in &plan.already_migrated {
         push_csv_record(
             &mut out,
             [&csv_safe(u), "", "", "", "already_migrated", "", ""],
         );
+        if out.len() >= CHUNK {
+            w.write_all(&out)?;
+            out.clear();
+        }
     }
-    Ok(out)
+    w.write_all(&out)
 }
 
 // ---------------------------------------------------------------------------------------------
