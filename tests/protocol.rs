@@ -343,6 +343,36 @@ fn cli_json_error_carries_the_code() {
 }
 
 #[test]
+fn cli_json_result_is_one_compact_line_when_piped_and_equals_the_rpc_result() {
+    let out = bin().args(["schema", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "piped --json output is compact");
+    let cli: Value = serde_json::from_str(&text).unwrap();
+    // The same result through the protocol (serialized once, envelope written around it).
+    let mut child = bin()
+        .arg("rpc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"protocol\":1,\"id\":\"s\",\"command\":\"schema\"}\n")
+        .unwrap();
+    let rpc = child.wait_with_output().unwrap();
+    let line = String::from_utf8(rpc.stdout).unwrap();
+    let event: Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(event["id"], "s");
+    assert_eq!(event["event"], "result");
+    assert_eq!(event["ok"], true);
+    assert_eq!(event["result"], cli);
+}
+
+#[test]
 fn unknown_workspace_version_is_refused_through_both_front_doors() {
     let ws = tmp("version");
     std::fs::create_dir_all(&ws).unwrap();

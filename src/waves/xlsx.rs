@@ -380,9 +380,8 @@ fn push_csv_record(out: &mut Vec<u8>, fields: [&str; 7]) {
 /// byte for byte as the `csv` crate would (a test checks), without its per-field overhead.
 pub fn to_csv(plan: &WavePlan) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    write_csv(plan, &mut out).map_err(|e| {
-        Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}"))
-    })?;
+    write_csv(plan, &mut out)
+        .map_err(|e| Error::internal("plan.csv.write", format!("cannot build plan.csv: {e}")))?;
     Ok(out)
 }
 
