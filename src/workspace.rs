@@ -379,6 +379,10 @@ pub struct Fields {
     pub user_profile: bool,
     /// `User::city`, `country`.
     pub user_location: bool,
+    /// `Device::id`.
+    pub device_ids: bool,
+    /// `Device::os` (empty when left out) and `os_version`.
+    pub device_os: bool,
     /// `Device::model`, `last_sync`, and `owner_upn` of devices whose owner is a known user
     /// (an unresolved owner's UPN is always loaded).
     pub device_details: bool,
@@ -389,14 +393,18 @@ impl Fields {
         user_ids: true,
         user_profile: true,
         user_location: true,
+        device_ids: true,
+        device_os: true,
         device_details: true,
     };
-    /// Only what every command needs: UPNs, usage location, account state, device ids, owners,
-    /// platforms and OS versions, groups, memberships, licenses, policies.
-    pub const CORE: Fields = Fields {
+    /// Only what every command needs: UPNs, usage location, account state, device owners and
+    /// platforms, groups, memberships, products, licenses, policies, pins.
+    pub const MINIMAL: Fields = Fields {
         user_ids: false,
         user_profile: false,
         user_location: false,
+        device_ids: false,
+        device_os: false,
         device_details: false,
     };
 }

@@ -175,7 +175,11 @@ pub fn run(p: ReadinessParams, ctx: &mut Ctx) -> Result<ReadinessResult> {
     let reference = Reference::builtin()?;
 
     let t0 = Instant::now();
-    let tenant = ws.load_tenant_fields(crate::workspace::Fields::CORE)?;
+    let tenant = ws.load_tenant_fields(crate::workspace::Fields {
+        device_ids: true,
+        device_os: true,
+        ..crate::workspace::Fields::MINIMAL
+    })?;
     let load = ms(t0);
 
     let t1 = Instant::now();

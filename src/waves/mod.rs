@@ -344,11 +344,11 @@ pub fn run(p: PlanParams, ctx: &mut Ctx) -> Result<PlanResult> {
 
     let t_load = Instant::now();
     ctx.progress("load", 0, 1);
-    // The plan and its workbook show names, departments, offices and managers; not ids, cities
-    // or device details.
+    // The plan and its workbook show names, departments, offices and managers and count devices
+    // by platform; no ids, cities, OS versions or device details.
     let tenant = ws.load_tenant_fields(crate::workspace::Fields {
         user_profile: true,
-        ..crate::workspace::Fields::CORE
+        ..crate::workspace::Fields::MINIMAL
     })?;
     let facts = readiness_facts(&ws)?;
     if let (Some(r), Some(t)) = (

@@ -630,7 +630,7 @@ fn decode_devices<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<
     let n = r.count()?;
     let mut devices = Vec::with_capacity(n);
     for _ in 0..n {
-        let id = r.opt_str()?;
+        let id = r.opt_str_if(f.device_ids)?;
         let owner = r.opt_u32()?;
         // The owner's UPN as exported is needed only where the owner is not a known user.
         let owner_upn = r.opt_str_if(f.device_details || owner.is_none())?;
@@ -643,8 +643,13 @@ fn decode_devices<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<
             5 => Platform::Other,
             _ => return Err(Unusable("bad platform")),
         };
-        let os = r.str()?;
-        let os_version = r.opt_str()?;
+        let os = match r.opt_str_if(f.device_os)? {
+            Some(os) => os,
+            // Skipped, or (never written so) missing: a device's OS is a required string.
+            None if !f.device_os => String::new(),
+            None => return Err(Unusable("missing string")),
+        };
+        let os_version = r.opt_str_if(f.device_os)?;
         let model = r.opt_str_if(f.device_details)?;
         let last_sync = r.opt_str_if(f.device_details)?;
         devices.push(Device {
@@ -956,7 +961,7 @@ mod tests {
         orphan.model = Some("iPhone".into());
         t.devices.push(orphan);
         let bin = encode(&t, (1, 2)).unwrap();
-        let core = decode(&bin, (1, 2), Fields::CORE).unwrap();
+        let core = decode(&bin, (1, 2), Fields::MINIMAL).unwrap();
         let mut want = t.clone();
         for u in &mut want.users {
             u.id = None;
@@ -968,6 +973,9 @@ mod tests {
             u.manager_upn = None;
         }
         for d in &mut want.devices {
+            d.id = None;
+            d.os = String::new();
+            d.os_version = None;
             d.model = None;
             d.last_sync = None;
             if d.owner.is_some() {
@@ -982,12 +990,16 @@ mod tests {
             (1, 2),
             Fields {
                 user_profile: true,
-                ..Fields::CORE
+                device_os: true,
+                ..Fields::MINIMAL
             },
         )
         .unwrap();
         assert_eq!(profile.users[1].manager_upn.as_deref(), Some("a@x"));
         assert_eq!(profile.users[0].id, None);
+        assert_eq!(profile.devices[0].os, "Windows Phone");
+        assert_eq!(profile.devices[0].os_version.as_deref(), Some("8.1"));
+        assert_eq!(profile.devices[0].id, None);
         assert_eq!(decode(&bin, (1, 2), Fields::ALL).unwrap(), t);
     }
 
