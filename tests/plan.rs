@@ -1013,6 +1013,14 @@ fn unzip_parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     parts
 }
 
+/// LibreOffice's `soffice` on the PATH (checked when present, like openpyxl; not installed by CI).
+fn soffice_available() -> bool {
+    Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn python_has(module: &str) -> bool {
     Command::new("python3")
         .args(["-c", &format!("import {module}")])
@@ -1152,6 +1160,59 @@ fn xlsx_is_a_valid_workbook_holding_every_cell_of_the_plan() {
             String::from_utf8_lossy(&out.stdout).trim(),
             sheet_count.to_string()
         );
+    }
+
+    // LibreOffice (when installed) opens it as a spreadsheet application would: every sheet
+    // exported to CSV; the UPN, department, office and manager cells read as calamine reads them
+    // (markup, quotes and formula-like text intact, as text).
+    if soffice_available() {
+        let out_dir = ws.join("lo");
+        let profile = ws.join("lo-profile");
+        let out = Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args([
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                "--outdir",
+            ])
+            .arg(&out_dir)
+            .arg(ws.join("plan.xlsx"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exported = std::fs::read_dir(&out_dir).unwrap().count();
+        assert_eq!(exported, sheet_count, "one CSV per sheet");
+        let calamine_sheets = read_xlsx(&ws.join("plan.xlsx"));
+        for (name, rows) in &calamine_sheets {
+            if !name.starts_with("Wave ") {
+                continue;
+            }
+            let csv_path = out_dir.join(format!("plan-{name}.csv"));
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_path(&csv_path)
+                .unwrap();
+            let lo: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+            assert_eq!(lo.len(), rows.len(), "{name}: rows");
+            for (lo_row, cal_row) in lo.iter().zip(rows) {
+                for c in [0usize, 5, 6, 7] {
+                    let want = match &cal_row[c] {
+                        calamine::Data::String(v) => v.clone(),
+                        calamine::Data::Empty => String::new(),
+                        other => panic!("{name}: column {c} is not text: {other:?}"),
+                    };
+                    assert_eq!(lo_row.get(c).unwrap_or(""), want, "{name} column {c}");
+                }
+            }
+        }
     }
 
     // Every cell read back by calamine equals the plan.
