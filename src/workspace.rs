@@ -287,15 +287,19 @@ impl Workspace {
             let mut fp = None;
             let json = self.write_with(files::TENANT, |w| {
                 let mut fw = snapbin::FingerprintWriter::new(&mut *w);
+                // serde_json writes token by token: buffer before the fingerprint.
+                let mut bw = std::io::BufWriter::with_capacity(1 << 16, &mut fw);
                 serde_json::to_writer(
-                    &mut fw,
+                    &mut bw,
                     &SnapshotRef {
                         snapshot_version: crate::model::SNAPSHOT_VERSION,
                         tenant,
                     },
                 )
                 .map_err(std::io::Error::other)?;
-                fw.write_all(b"\n")?;
+                bw.write_all(b"\n")?;
+                bw.flush()?;
+                drop(bw);
                 fp = Some(fw.fingerprint());
                 Ok(())
             });
