@@ -7,6 +7,7 @@
 //! the two front doors onto the same handlers.
 
 pub mod apply;
+pub mod cells;
 pub mod cli;
 pub mod error;
 pub mod exit;

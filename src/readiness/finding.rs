@@ -163,74 +163,11 @@ pub fn sort_findings_keyed(findings: &mut Vec<Finding>) {
     );
 }
 
-/// Neutralises spreadsheet formulas: a cell that starts with `=`, `+`, `-`, `@`, tab or CR is
-/// prefixed with `'` so Excel shows it as text instead of evaluating it.
-pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
-
-/// Eight copies of a byte.
-const fn splat(b: u8) -> u64 {
-    0x0101_0101_0101_0101 * b as u64
-}
-
-/// True when some byte of `x` is zero (exact, the classic bit trick).
-#[inline]
-pub(crate) fn has_zero_byte(x: u64) -> bool {
-    x.wrapping_sub(splat(1)) & !x & splat(0x80) != 0
-}
-
-/// True when some byte of `x` equals `b`.
-#[inline]
-pub(crate) fn has_byte(x: u64, b: u8) -> bool {
-    has_zero_byte(x ^ splat(b))
-}
-
-/// True when the cell holds a byte that makes the csv crate quote it: comma, double quote, CR,
-/// LF. Eight bytes at a time: readiness.csv at a million users is 136 MB.
-fn csv_needs_quotes(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        if has_byte(x, b',') || has_byte(x, b'"') || has_byte(x, b'\r') || has_byte(x, b'\n') {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
-}
-
-/// Appends one formula-safe CSV cell exactly as the csv crate (default settings) writes it:
-/// quoted only when it holds a comma, a double quote, CR or LF, with quotes doubled.
-pub fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
-    let b = cell.as_bytes();
-    let defuse = matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
-    if !csv_needs_quotes(b) {
-        if defuse {
-            out.push(b'\'');
-        }
-        out.extend_from_slice(b);
-        return;
-    }
-    out.push(b'"');
-    if defuse {
-        out.push(b'\'');
-    }
-    for &c in b {
-        if c == b'"' {
-            out.push(b'"');
-        }
-        out.push(c);
-    }
-    out.push(b'"');
-}
+#[cfg(test)]
+use crate::cells::csv_needs_quotes;
+pub use crate::cells::csv_safe;
+/// Appends one formula-safe CSV cell exactly as the csv crate writes it.
+pub use crate::cells::push_csv_safe as push_csv_cell;
 
 /// Writes readiness.csv: one row per finding and object (a finding without objects gets one row
 /// with an empty object), every cell formula-safe. The severity, code, message and remedy cells

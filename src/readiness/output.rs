@@ -5,8 +5,9 @@
 
 use std::io::{self, Write};
 
-use super::finding::{has_byte, Finding};
+use super::finding::Finding;
 use super::ReadinessReport;
+use crate::cells::has_byte;
 
 /// Flush the scratch buffer to the writer once it holds this much.
 const CHUNK: usize = 1 << 18;

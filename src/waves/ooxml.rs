@@ -102,13 +102,7 @@ pub fn col_name(mut c: usize) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
-/// A text that a spreadsheet program would take for a formula.
-pub fn formula_like(s: &str) -> bool {
-    matches!(
-        s.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    )
-}
+pub use crate::cells::formula_like;
 
 /// `s` cut to Excel's cell limit (on a character boundary), with a marker saying where the full
 /// text is.

@@ -6,7 +6,6 @@
 //! (or move the row to another wave sheet and clear the cell). To fix a wave's date, change the
 //! Date cell of its Summary row.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -22,19 +21,7 @@ use crate::model::{Platform, Tenant, UserIx};
 /// Excel's row limit per sheet (header included).
 const MAX_ROWS: usize = 1_048_576;
 
-/// A text that a spreadsheet program would take for a formula.
-pub fn formula_like(s: &str) -> bool {
-    ooxml::formula_like(s)
-}
-
-/// CSV cell text with formula-like values defused by a leading apostrophe.
-pub fn csv_safe(s: &str) -> Cow<'_, str> {
-    if formula_like(s) {
-        Cow::Owned(format!("'{s}"))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+pub use crate::cells::{csv_safe, formula_like};
 
 /// Undoes [`csv_safe`] on re-import.
 fn csv_unescape(s: &str) -> &str {
@@ -345,33 +332,12 @@ pub fn write_xlsx<W: std::io::Write>(
     })
 }
 
-/// Appends one CSV field as the `csv` crate writes it by default (RFC 4180): quoted, with quotes
-/// doubled, when it holds a comma, a quote, CR or LF.
-fn push_csv_field(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    let quote = b.iter().fold(false, |q, &c| {
-        q | (c == b',') | (c == b'"') | (c == b'\r') | (c == b'\n')
-    });
-    if !quote {
-        out.extend_from_slice(b);
-        return;
-    }
-    out.push(b'"');
-    for part in s.split_inclusive('"') {
-        out.extend_from_slice(part.as_bytes());
-        if part.ends_with('"') {
-            out.push(b'"');
-        }
-    }
-    out.push(b'"');
-}
-
 fn push_csv_record(out: &mut Vec<u8>, fields: [&str; 7]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_csv_field(out, f);
+        crate::cells::push_csv_plain(out, f);
     }
     out.push(b'\n');
 }
