@@ -421,23 +421,30 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         }
         Ok(n as usize)
     }
+    /// Passes the next `n` text bytes to `each`, buffer by buffer.
     #[inline]
-    fn str_of_len(&mut self, n: u32) -> Res<String> {
+    fn text(&mut self, n: u32, mut each: impl FnMut(&[u8])) -> Res<()> {
         if n as u64 > self.text_left {
             return Err(Unusable("truncated"));
         }
-        let n = n as usize;
-        let mut v = Vec::with_capacity(n);
-        while v.len() < n {
+        let mut left = n as usize;
+        while left > 0 {
             let buf = self.text.fill_buf().map_err(|_| Unusable("unreadable"))?;
             if buf.is_empty() {
                 return Err(Unusable("truncated"));
             }
-            let k = buf.len().min(n - v.len());
-            v.extend_from_slice(&buf[..k]);
+            let k = buf.len().min(left);
+            each(&buf[..k]);
             self.text.consume(k);
+            left -= k;
         }
         self.text_left -= n as u64;
+        Ok(())
+    }
+    #[inline]
+    fn str_of_len(&mut self, n: u32) -> Res<String> {
+        let mut v = Vec::with_capacity(n as usize);
+        self.text(n, |b| v.extend_from_slice(b))?;
         String::from_utf8(v).map_err(|_| Unusable("bad utf-8"))
     }
     /// An optional string that is read only when `keep` (else skipped, no allocation).
@@ -448,24 +455,7 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         }
         let n = self.u32()?;
         if n != NONE {
-            if n as u64 > self.text_left {
-                return Err(Unusable("truncated"));
-            }
-            let mut left = n as usize;
-            while left > 0 {
-                let k = self
-                    .text
-                    .fill_buf()
-                    .map_err(|_| Unusable("unreadable"))?
-                    .len();
-                if k == 0 {
-                    return Err(Unusable("truncated"));
-                }
-                let k = k.min(left);
-                self.text.consume(k);
-                left -= k;
-            }
-            self.text_left -= n as u64;
+            self.text(n, |_| ())?;
         }
         Ok(None)
     }
@@ -499,8 +489,22 @@ impl<M: BufRead, T: BufRead> R<M, T> {
         Ok((v != NONE).then_some(v))
     }
     fn strs(&mut self) -> Res<Vec<String>> {
+        self.list(Self::str)
+    }
+    /// A count, then that many values read by `one`.
+    fn list<V>(&mut self, mut one: impl FnMut(&mut Self) -> Res<V>) -> Res<Vec<V>> {
         let n = self.count()?;
-        (0..n).map(|_| self.str()).collect()
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(one(self)?);
+        }
+        Ok(v)
+    }
+    /// A whole section: a list of records, and nothing after it.
+    fn records<V>(mut self, one: impl FnMut(&mut Self) -> Res<V>) -> Res<Vec<V>> {
+        let v = self.list(one)?;
+        self.end()?;
+        Ok(v)
     }
     /// Everything read, nothing left over.
     fn end(&self) -> Res<()> {
@@ -511,10 +515,8 @@ impl<M: BufRead, T: BufRead> R<M, T> {
     }
 }
 
-fn decode_users<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<User>> {
-    let n = r.count()?;
-    let mut users = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_users<M: BufRead, T: BufRead>(r: R<M, T>, f: Fields) -> Res<Vec<User>> {
+    r.records(|r| {
         let upn = r.str()?;
         let id = r.opt_str_if(f.user_ids)?;
         let display_name = r.opt_str_if(f.user_profile)?;
@@ -530,7 +532,7 @@ fn decode_users<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<Us
             2 => None,
             _ => return Err(Unusable("bad bool")),
         };
-        users.push(User {
+        Ok(User {
             upn,
             id,
             display_name,
@@ -541,95 +543,74 @@ fn decode_users<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<Us
             usage_location,
             account_enabled,
             manager_upn,
-        });
-    }
-    r.end()?;
-    Ok(users)
+        })
+    })
 }
 
-fn decode_groups<M: BufRead, T: BufRead>(mut r: R<M, T>) -> Res<Vec<Group>> {
-    let n = r.count()?;
-    let mut groups = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_groups<M: BufRead, T: BufRead>(r: R<M, T>) -> Res<Vec<Group>> {
+    r.records(|r| {
         let id = r.opt_str()?;
         let display_name = r.str()?;
         let dynamic = r.u8()? == 1;
-        groups.push(Group {
+        Ok(Group {
             id,
             display_name,
             dynamic,
-        });
-    }
-    r.end()?;
-    Ok(groups)
+        })
+    })
 }
 
-fn decode_memberships<M: BufRead, T: BufRead>(mut r: R<M, T>) -> Res<Vec<Membership>> {
-    let n = r.count()?;
-    let mut memberships = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_memberships<M: BufRead, T: BufRead>(r: R<M, T>) -> Res<Vec<Membership>> {
+    r.records(|r| {
         let group = r.u32()?;
         let member = match r.u8()? {
             0 => Member::User(r.u32()?),
             1 => Member::Group(r.u32()?),
             _ => return Err(Unusable("bad member kind")),
         };
-        memberships.push(Membership { group, member });
-    }
-    r.end()?;
-    Ok(memberships)
+        Ok(Membership { group, member })
+    })
 }
 
-fn decode_products<M: BufRead, T: BufRead>(mut r: R<M, T>) -> Res<Vec<Product>> {
-    let n = r.count()?;
-    let mut products = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_products<M: BufRead, T: BufRead>(r: R<M, T>) -> Res<Vec<Product>> {
+    r.records(|r| {
         let part_number = r.str()?;
         let sku_id = r.opt_str()?;
         let display_name = r.opt_str()?;
         let enabled_units = r.opt_u64()?;
         let consumed_units = r.opt_u64()?;
-        let k = r.count()?;
-        let mut service_plans = Vec::with_capacity(k);
-        for _ in 0..k {
-            let name = r.str()?;
-            let id = r.opt_str()?;
-            service_plans.push(ServicePlan { name, id });
-        }
-        products.push(Product {
+        let service_plans = r.list(|r| {
+            Ok(ServicePlan {
+                name: r.str()?,
+                id: r.opt_str()?,
+            })
+        })?;
+        Ok(Product {
             part_number,
             sku_id,
             display_name,
             enabled_units,
             consumed_units,
             service_plans,
-        });
-    }
-    r.end()?;
-    Ok(products)
+        })
+    })
 }
 
-fn decode_licenses<M: BufRead, T: BufRead>(mut r: R<M, T>) -> Res<Vec<LicenseAssignment>> {
-    let n = r.count()?;
-    let mut license_assignments = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_licenses<M: BufRead, T: BufRead>(r: R<M, T>) -> Res<Vec<LicenseAssignment>> {
+    r.records(|r| {
         let user = r.u32()?;
         let product = r.u32()?;
         let disabled_plans = r.strs()?;
-        license_assignments.push(LicenseAssignment {
+        Ok(LicenseAssignment {
             user,
             product,
             disabled_plans,
-        });
-    }
-    r.end()?;
-    Ok(license_assignments)
+        })
+    })
 }
 
-fn decode_devices<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<Device>> {
-    let n = r.count()?;
-    let mut devices = Vec::with_capacity(n);
-    for _ in 0..n {
+fn decode_devices<M: BufRead, T: BufRead>(r: R<M, T>, f: Fields) -> Res<Vec<Device>> {
+    r.records(|r| {
         let id = r.opt_str_if(f.device_ids)?;
         let owner = r.opt_u32()?;
         // The owner's UPN as exported is needed only where the owner is not a known user.
@@ -652,7 +633,7 @@ fn decode_devices<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<
         let os_version = r.opt_str_if(f.device_os)?;
         let model = r.opt_str_if(f.device_details)?;
         let last_sync = r.opt_str_if(f.device_details)?;
-        devices.push(Device {
+        Ok(Device {
             id,
             owner,
             owner_upn,
@@ -661,10 +642,8 @@ fn decode_devices<M: BufRead, T: BufRead>(mut r: R<M, T>, f: Fields) -> Res<Vec<
             os_version,
             model,
             last_sync,
-        });
-    }
-    r.end()?;
-    Ok(devices)
+        })
+    })
 }
 
 type Rest = (Vec<BmsPolicy>, Vec<String>, Vec<WavePin>);
@@ -713,6 +692,14 @@ fn table(header: &[u8], fp: (u64, u64), file_len: u64) -> Res<[(u64, u64); SECTI
     Ok(t)
 }
 
+/// The result of a decoder thread; a thread that could not be started or that failed makes the
+/// cache unusable (the caller then loads tenant.json).
+fn joined<T>(h: std::io::Result<std::thread::ScopedJoinHandle<'_, Res<T>>>) -> Res<T> {
+    h.map_err(|_| Unusable("no decoder thread"))?
+        .join()
+        .unwrap_or(Err(Unusable("decoder thread failed")))
+}
+
 /// Decodes the sections (each opened by `open`), the big ones on two more threads.
 fn decode_with<M, T, F>(open: F, f: Fields) -> Res<Tenant>
 where
@@ -737,17 +724,9 @@ where
                 decode_rest(open(S_REST)?)?,
             ))
         })();
-        // A decoder thread that could not be started: decode its section here instead.
-        let users = match users {
-            Ok(h) => h.join().unwrap_or(Err(Unusable("decoder thread failed"))),
-            Err(_) => open(S_USERS).and_then(|r| decode_users(r, f)),
-        };
-        let devices = match devices {
-            Ok(h) => h.join().unwrap_or(Err(Unusable("decoder thread failed"))),
-            Err(_) => open(S_DEVICES).and_then(|r| decode_devices(r, f)),
-        };
-        (users, devices, small)
+        (joined(users), joined(devices), small)
     });
+
     let (groups, memberships, products, license_assignments, (policies, exclusion_groups, pins)) =
         small?;
     Ok(Tenant {
