@@ -67,8 +67,6 @@ pub trait CommandOutput: Serialize {
 /// the result type (a million-user readiness result is 65 MB of JSON; going through
 /// `serde_json::Value` first cost more than the checks), and the human summary only when asked.
 pub trait Rendered {
-    /// The result as JSON text (compact for the protocol, pretty for `--json`).
-    fn json(&self, pretty: bool) -> serde_json::Result<String>;
     /// The result as JSON streamed to `out` (the CLI's `--json`; no copy in memory).
     fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()>;
     fn human(&self) -> String;
@@ -76,13 +74,6 @@ pub trait Rendered {
 }
 
 impl<R: CommandOutput> Rendered for R {
-    fn json(&self, pretty: bool) -> serde_json::Result<String> {
-        if pretty {
-            serde_json::to_string_pretty(self)
-        } else {
-            serde_json::to_string(self)
-        }
-    }
     fn write_json(&self, out: &mut dyn Write, pretty: bool) -> serde_json::Result<()> {
         if pretty {
             serde_json::to_writer_pretty(out, self)
@@ -104,11 +95,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The result as JSON text, or the `internal.serialize` error.
-    pub fn json(&self, pretty: bool) -> Result<String> {
+    /// The result as compact JSON text (the protocol's), or the `internal.serialize` error.
+    pub fn json(&self) -> Result<String> {
+        let mut out = Vec::new();
         self.output
-            .json(pretty)
-            .map_err(|e| Error::internal("internal.serialize", e.to_string()))
+            .write_json(&mut out, false)
+            .map_err(|e| Error::internal("internal.serialize", e.to_string()))?;
+        // serde_json writes UTF-8.
+        String::from_utf8(out).map_err(|e| Error::internal("internal.serialize", e.to_string()))
     }
 }
 
@@ -321,7 +315,7 @@ pub fn serve<R: BufRead, W: Write>(input: R, out: &mut W) -> std::io::Result<()>
                 (req.id, outcome)
             }
         };
-        match outcome.and_then(|o| o.json(false)) {
+        match outcome.and_then(|o| o.json()) {
             // The envelope written around the result text as `json!` would write it (compact,
             // keys in this order), without parsing the result back into a `Value`.
             Ok(result) => {
