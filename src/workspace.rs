@@ -303,10 +303,8 @@ impl Workspace {
                 fp = Some(fw.fingerprint());
                 Ok(())
             });
-            let sections = match sections {
-                Ok(h) => h.join().ok().flatten(),
-                Err(_) => snapbin::encode_sections(tenant).ok(),
-            };
+            // No thread or no cache: loading falls back to tenant.json and rebuilds it.
+            let sections = sections.ok().and_then(|h| h.join().ok()).flatten();
             (json.map(|p| (p, fp)), sections)
         });
         let (json, fp) = json?;

@@ -7,17 +7,11 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
+use super::planner::ReadinessFacts as Facts;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// The finding code whose objects are the users a license can't be assigned to.
 const NO_USAGE_LOCATION: &str = "user.no_usage_location";
-
-/// What the planner takes from readiness.json (UPNs lower-cased and trimmed).
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Facts {
-    pub no_usage_location: HashSet<String>,
-    pub unsupported_only: HashSet<String>,
-}
 
 /// Parses readiness.json; `Err` carries what is wrong with it, for the caller's error.
 pub fn parse(bytes: &[u8]) -> Result<Facts, String> {

@@ -319,7 +319,7 @@ fn readiness_facts(ws: &Workspace) -> Result<planner::ReadinessFacts> {
         )
         .with_detail(json!({ "file": file }))
     })?;
-    let f = facts::parse(&bytes).map_err(|what| {
+    let facts = facts::parse(&bytes).map_err(|what| {
         Error::input(
             "plan.readiness_corrupt",
             format!("{file}: {what}; run `bms2intune readiness` again"),
@@ -327,10 +327,7 @@ fn readiness_facts(ws: &Workspace) -> Result<planner::ReadinessFacts> {
         .with_detail(json!({ "file": file }))
     })?;
     crate::workspace::drop_in_background(bytes);
-    Ok(planner::ReadinessFacts {
-        no_usage_location: f.no_usage_location,
-        unsupported_only: f.unsupported_only,
-    })
+    Ok(facts)
 }
 
 fn modified(p: &Path) -> Option<std::time::SystemTime> {
